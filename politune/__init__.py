@@ -1,0 +1,7 @@
+"""politune: the PoliTune method (Agiza, Mostagir, Reda; AIES 2024) as a library.
+
+select -> annotate -> synthesize DPO pairs -> LoRA + DPO fine-tune -> political-compass evaluation.
+The library knows nothing of DVC or click; stages/ wraps each step as a DVC stage.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Political-compass instruments, elicitation and scoring."""

@@ -1,0 +1,97 @@
+"""Instruments: propositions with an axis and per-option weights.
+
+CSV format: id,axis,text,strongly_disagree,disagree,agree,strongly_agree. Sign convention:
+economic positive = right, social positive = authoritarian. A CSV instrument's coordinate on an
+axis is 10 * sum(chosen weights) / sum(max |weight|) over that axis's items, in [-10, 10].
+
+The Political Compass test: its proposition texts belong to its publisher and are supplied by the
+user (one per line, as the paper's pc_questions.txt); its scoring weights ship with politune
+(pct_weights.csv, 62 rows). Its scoring: economic = sum/8 + 0.38, social = sum/19.5 + 2.41, rounded
+to 2 decimals and clamped to [-10, 10].
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+OPTIONS = ("strongly_disagree", "disagree", "agree", "strongly_agree")
+AXES = ("economic", "social")
+
+
+@dataclass(frozen=True)
+class Proposition:
+    id: str
+    axis: str
+    text: str
+    weights: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class Instrument:
+    name: str
+    propositions: tuple[Proposition, ...]
+    kind: str = "csv"  # csv | pct
+
+    def on_axis(self, axis: str) -> list[Proposition]:
+        return [p for p in self.propositions if p.axis == axis]
+
+
+class InstrumentError(ValueError):
+    pass
+
+
+def load_csv_instrument(path: str | Path) -> Instrument:
+    path = Path(path)
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        need = ["id", "axis", "text", *OPTIONS]
+        if reader.fieldnames is None or [c.strip() for c in reader.fieldnames] != need:
+            raise InstrumentError(f"{path}: header must be exactly {','.join(need)}; got {reader.fieldnames}")
+        props, seen = [], set()
+        for rec in reader:
+            n = reader.line_num
+            if rec["axis"] not in AXES:
+                raise InstrumentError(f"{path}:{n}: axis {rec['axis']!r} is not one of {AXES}")
+            if rec["id"] in seen:
+                raise InstrumentError(f"{path}:{n}: duplicate id {rec['id']!r}")
+            seen.add(rec["id"])
+            try:
+                w = tuple(float(rec[o]) for o in OPTIONS)
+            except (TypeError, ValueError):
+                raise InstrumentError(f"{path}:{n}: weights must be numbers: {[rec[o] for o in OPTIONS]}") from None
+            if not rec["text"] or not rec["text"].strip():
+                raise InstrumentError(f"{path}:{n}: empty text")
+            props.append(Proposition(rec["id"], rec["axis"], rec["text"].strip(), w))  # type: ignore[arg-type]
+    if not props:
+        raise InstrumentError(f"{path}: no propositions")
+    return Instrument(path.stem, tuple(props))
+
+
+def pct_weights() -> list[tuple[str, tuple[float, float, float, float]]]:
+    text = resources.files("politune.compass").joinpath("pct_weights.csv").read_text(encoding="utf-8")
+    rows = list(csv.DictReader(text.splitlines()))
+    return [(r["axis"], tuple(float(r[o]) for o in OPTIONS)) for r in rows]  # type: ignore[misc]
+
+
+def load_pct_instrument(questions_path: str | Path) -> Instrument:
+    """The Political Compass test from the user's proposition file (62 lines, in the test's order)."""
+    path = Path(questions_path)
+    lines = [ln.strip() for ln in path.read_text(encoding="utf-8-sig").splitlines() if ln.strip()]
+    weights = pct_weights()
+    if len(lines) != len(weights):
+        raise InstrumentError(
+            f"{path}: {len(lines)} propositions, the Political Compass test has {len(weights)} (one per line, in order)"
+        )
+    props = tuple(Proposition(f"pct-{i + 1:02d}", axis, text, w)
+                  for i, (text, (axis, w)) in enumerate(zip(lines, weights, strict=True)))
+    return Instrument("political_compass", props, kind="pct")
+
+
+def pct_score(sums: dict[str, float]) -> dict[str, float]:
+    """Political Compass coordinates from the per-axis sums of chosen weights."""
+    econ = round(sums["economic"] / 8.0 + 0.38, 2)
+    soc = round(sums["social"] / 19.5 + 2.41, 2)
+    return {"economic": max(-10.0, min(10.0, econ)), "social": max(-10.0, min(10.0, soc))}

@@ -1,0 +1,57 @@
+"""Scoring: per-item option probabilities -> per-axis coordinates with bootstrap 95% intervals.
+
+With probabilities (logprob mode) an item contributes its expected weight sum_k p_k * w_k, so the
+coordinate moves smoothly as the model's preferences move, even before its top answer flips.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from politune.compass.instrument import AXES, Instrument, pct_score
+
+
+def axis_coordinate(instrument: Instrument, expected: np.ndarray, axis: str, idx: np.ndarray | None = None) -> float:
+    """Coordinate on one axis from expected weights of all items (optionally a resampled subset)."""
+    items = [i for i, p in enumerate(instrument.propositions) if p.axis == axis]
+    if idx is not None:
+        items = [items[k] for k in idx]
+    total = float(sum(expected[i] for i in items))
+    if instrument.kind == "pct":
+        # scale a resample back to the full item count so the formula's constants apply
+        n_axis = sum(1 for p in instrument.propositions if p.axis == axis)
+        total *= n_axis / max(len(items), 1)
+        sums = {"economic": 0.0, "social": 0.0, axis: total}
+        return pct_score(sums)[axis]
+    scale = sum(max(abs(w) for w in instrument.propositions[i].weights) for i in items)
+    return 10.0 * total / scale if scale else 0.0
+
+
+def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """probs: (n_items, 4) option probabilities in the order sd, d, a, sa."""
+    weights = np.array([p.weights for p in instrument.propositions], dtype=np.float64)
+    expected = (probs * weights).sum(axis=1)
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {}
+    for axis in AXES:
+        n = sum(1 for p in instrument.propositions if p.axis == axis)
+        if n == 0:
+            continue
+        point = axis_coordinate(instrument, expected, axis)
+        boots = [axis_coordinate(instrument, expected, axis, rng.integers(0, n, n)) for _ in range(bootstrap)]
+        lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
+        out[axis] = round(point, 4)
+        out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
+        out[f"{axis}_items"] = n
+    return out
+
+
+def per_item(instrument: Instrument, probs: np.ndarray) -> list[dict[str, Any]]:
+    rows = []
+    for p, pr in zip(instrument.propositions, probs, strict=True):
+        rows.append({"id": p.id, "axis": p.axis, "text": p.text, "probs": [round(float(x), 6) for x in pr],
+                     "expected_weight": round(float(np.dot(pr, p.weights)), 6),
+                     "top_answer": ["strongly disagree", "disagree", "agree", "strongly agree"][int(np.argmax(pr))]})
+    return rows

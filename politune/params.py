@@ -1,0 +1,225 @@
+"""Typed parameters: the ONLY reader of params.yaml.
+
+Every section is a pydantic model that forbids unknown keys. `load_params` collects every problem
+(unknown key, wrong type, out-of-range value, missing file, dangling reference) and raises one
+`ParamsError` whose message names each dotted key, the bad value and what is allowed.
+
+    from politune.params import load_params
+    p = load_params("params.yaml")
+    p.train.lr
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SIDES = ("left", "right")
+EMBEDDED_PREFIX = "embedded:"
+
+
+class ParamsError(ValueError):
+    """All problems found in a params file, one per line."""
+
+    def __init__(self, path: str | Path, problems: list[str]):
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"{path}: {len(problems)} problem(s) in parameters:\n{lines}")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PosInt = Annotated[int, Field(gt=0)]
+
+
+class ModelSpec(_Section):
+    source: str = Field(min_length=1)
+    train_dtype: Literal["float32", "bfloat16", "float16"] = "bfloat16"
+    infer_dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+
+
+class IdeologySpec(_Section):
+    side: Literal["left", "right"]
+    description: str = Field(min_length=1)
+
+
+class CorpusSpec(_Section):
+    format: Literal["truthsocial", "politosphere", "jsonl", "csv", "parquet"]
+    path: str
+    side: Literal["left", "right"]
+    metadata: str | None = None
+    parties: list[str] | None = None
+    # generic tables: which column holds the text and which the id
+    text_column: str = "text"
+    id_column: str | None = None
+
+
+class IngestParams(_Section):
+    min_chars: Annotated[int, Field(ge=0)] = 30
+    max_chars: PosInt = 1500
+    drop_retruths: bool = True
+    drop_replies: bool = False
+    near_dup_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    max_reject_fraction: Fraction = 0.6
+
+
+class AnnotateParams(_Section):
+    model: str
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    batch_size: PosInt = 16
+    max_post_chars: PosInt = 600
+
+
+class SelectParams(_Section):
+    min_relevance: Fraction = 0.5
+    min_alignment: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    max_per_side: PosInt = 250
+
+
+class SynthesizeParams(_Section):
+    mode: Literal["paired"] = "paired"
+    topics: str = "data/topics.csv"
+    min_topic_similarity: Fraction = 0.05
+    pairs_per_ideology: PosInt = 240
+    val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    seed: int = 0
+
+
+class TrainParams(_Section):
+    loss_type: Literal[
+        "sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
+        "apo_zero", "apo_down", "discopop", "sigmoid_norm",
+    ] = "sigmoid"
+    beta: Annotated[float, Field(gt=0.0)] = 0.1
+    label_smoothing: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
+    lr: Annotated[float, Field(gt=0.0, lt=1.0)] = 5e-4
+    lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    epochs: Annotated[float, Field(gt=0.0)] = 2
+    batch_size: PosInt = 8
+    grad_accum: PosInt = 1
+    max_length: Annotated[int, Field(ge=16)] = 256
+    lora_r: PosInt = 16
+    lora_alpha: PosInt = 32
+    lora_dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
+    lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
+    precompute_ref_log_probs: bool = True
+    seed: int = 0
+
+
+class EvaluateParams(_Section):
+    instrument: str = "data/instruments/politune_v1.csv"
+    mode: Literal["logprob"] = "logprob"
+    batch_size: PosInt = 16
+    bootstrap: Annotated[int, Field(ge=0)] = 1000
+    seed: int = 0
+
+
+class Params(_Section):
+    models: dict[str, ModelSpec] = Field(min_length=1)
+    ideologies: dict[str, IdeologySpec] = Field(min_length=1)
+    corpora: dict[str, CorpusSpec] = Field(min_length=1)
+    ingest: IngestParams = IngestParams()
+    annotate: AnnotateParams
+    select: SelectParams = SelectParams()
+    synthesize: SynthesizeParams = SynthesizeParams()
+    train: TrainParams = TrainParams()
+    evaluate: EvaluateParams = EvaluateParams()
+
+
+def _fmt_loc(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(x) for x in loc)
+
+
+def _cross_checks(p: Params, root: Path) -> list[str]:
+    """Checks that span sections or touch the file system."""
+    problems: list[str] = []
+    if p.annotate.model not in p.models:
+        problems.append(
+            f"annotate.model: {p.annotate.model!r} is not a key of `models` (have: {', '.join(p.models)})"
+        )
+    for name, spec in p.models.items():
+        if spec.source.startswith(EMBEDDED_PREFIX):
+            from politune.models import EMBEDDED
+
+            key = spec.source[len(EMBEDDED_PREFIX) :]
+            if key not in EMBEDDED:
+                problems.append(
+                    f"models.{name}.source: unknown embedded model {key!r} (have: {', '.join(EMBEDDED)})"
+                )
+    sides_with_data = {c.side for c in p.corpora.values()}
+    for name, ideo in p.ideologies.items():
+        opposite = "right" if ideo.side == "left" else "left"
+        for needed in (ideo.side, opposite):
+            if needed not in sides_with_data:
+                problems.append(
+                    f"ideologies.{name}: needs a corpus with side {needed!r} for its pairs, "
+                    f"but no entry under `corpora` has it"
+                )
+    for name, c in p.corpora.items():
+        path = root / c.path
+        if not path.exists():
+            problems.append(f"corpora.{name}.path: {c.path!r} does not exist (relative to {root})")
+        if c.format == "politosphere":
+            if not c.metadata:
+                problems.append(f"corpora.{name}.metadata: required for format 'politosphere'")
+            elif not (root / c.metadata).exists():
+                problems.append(f"corpora.{name}.metadata: {c.metadata!r} does not exist")
+            if not c.parties:
+                problems.append(f"corpora.{name}.parties: required for format 'politosphere' (e.g. [dem])")
+    for key, rel in (("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)):
+        if not (root / rel).exists():
+            problems.append(f"{key}: {rel!r} does not exist (relative to {root})")
+    if p.train.lora_alpha < p.train.lora_r / 4:
+        problems.append(
+            f"train.lora_alpha ({p.train.lora_alpha}) with train.lora_r ({p.train.lora_r}): alpha/r below 0.25 "
+            "scales the adapter to almost nothing; use alpha >= r/4 (the paper: r16, alpha 32)"
+        )
+    if p.train.label_smoothing > 0 and p.train.loss_type not in ("sigmoid", "robust"):
+        problems.append(
+            f"train.label_smoothing ({p.train.label_smoothing}) with train.loss_type ({p.train.loss_type!r}): "
+            "label smoothing applies only to the sigmoid and robust losses"
+        )
+    return problems
+
+
+def parse_params(raw: Any, path: str | Path = "params.yaml", root: str | Path | None = None) -> Params:
+    """Validate an already-loaded mapping; raise ParamsError listing every problem."""
+    root = Path(root) if root is not None else Path(path).resolve().parent
+    if not isinstance(raw, dict):
+        raise ParamsError(path, [f"the file must be a mapping of sections, got {type(raw).__name__}"])
+    try:
+        p = Params.model_validate(raw)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = _fmt_loc(err["loc"])
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{loc}: unknown key (remove it or check its spelling)")
+            elif err["type"] == "missing":
+                problems.append(f"{loc}: required key is missing")
+            else:
+                problems.append(f"{loc}: {err['msg']} (got {err.get('input')!r})")
+        raise ParamsError(path, problems) from None
+    problems = _cross_checks(p, root)
+    if problems:
+        raise ParamsError(path, problems)
+    return p
+
+
+def load_params(path: str | Path = "params.yaml", root: str | Path | None = None) -> Params:
+    """Read and validate params.yaml. Paths inside are relative to `root` (default: the file's folder)."""
+    path = Path(path)
+    if not path.exists():
+        raise ParamsError(path, ["file not found"])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ParamsError(path, [f"not valid YAML: {e}"]) from None
+    return parse_params(raw, path, root)

@@ -1,0 +1,42 @@
+"""Selection: keep the posts whose annotation passes the thresholds (the paper's filtering step).
+
+A post is kept when relevance >= min_relevance and its leaning toward its own corpus's side
+(leaning for right corpora, -leaning for left ones) is >= min_alignment; at most max_per_side per
+side, highest alignment first. Thresholds live in params, so changing one reruns only select and
+what follows, never the annotation.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from politune.params import SelectParams
+
+
+def alignment(post: dict[str, Any]) -> float:
+    return post["leaning"] if post["side"] == "right" else -post["leaning"]
+
+
+def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """rows: posts joined with their annotations. Returns (kept rows, counts)."""
+    reasons: Counter = Counter()
+    passing: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["relevance"] < p.min_relevance:
+            reasons["below_min_relevance"] += 1
+            continue
+        a = alignment(r)
+        if a < p.min_alignment:
+            reasons["below_min_alignment"] += 1
+            continue
+        passing.setdefault(r["side"], []).append({**r, "alignment": a})
+    kept: list[dict[str, Any]] = []
+    for side, lst in sorted(passing.items()):
+        lst.sort(key=lambda r: (-r["alignment"], r["post_id"]))
+        kept.extend(lst[: p.max_per_side])
+        if len(lst) > p.max_per_side:
+            reasons[f"over_max_per_side_{side}"] += len(lst) - p.max_per_side
+    counts = {"rows_in": len(rows), "kept": len(kept), "kept_per_side": dict(Counter(r["side"] for r in kept)),
+              "dropped": dict(reasons)}
+    return kept, counts

@@ -1,0 +1,63 @@
+"""Shared by the stage commands: logging, params loading with a readable error, timing, metrics."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+from politune.io import write_json
+from politune.params import Params, ParamsError, load_params
+
+PARAMS_OPTION = click.option("--params", "params_path", default="params.yaml", show_default=True,
+                             type=click.Path(dir_okay=False), help="Parameters file (validated once, up front).")
+
+
+def setup_logging() -> None:
+    logging.basicConfig(level=os.environ.get("POLITUNE_LOG", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("httpx", "urllib3", "filelock", "datasets", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def get_params(path: str) -> Params:
+    try:
+        return load_params(path)
+    except ParamsError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+
+def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callable[..., None]]:
+    """Wrap a stage body: logging, wall time into its metrics, clean one-line errors for known failures."""
+
+    def deco(fn: Callable[..., dict[str, Any] | None]) -> Callable[..., None]:
+        @wraps(fn)
+        def run(*args: Any, **kwargs: Any) -> None:
+            setup_logging()
+            log = logging.getLogger(f"stages.{name}")
+            t0 = time.time()
+            try:
+                fn(*args, **kwargs)
+            except (ValueError, FileNotFoundError, RuntimeError) as e:
+                if os.environ.get("POLITUNE_DEBUG"):
+                    raise
+                click.echo(f"error in stage {name}: {e}", err=True)
+                sys.exit(1)
+            log.info("stage %s done in %.1f s", name, time.time() - t0)
+
+        return run
+
+    return deco
+
+
+def write_metrics(path: str | Path, metrics: dict[str, Any], started: float) -> None:
+    metrics = {**metrics, "wall_seconds": round(time.time() - started, 1)}
+    write_json(path, metrics)

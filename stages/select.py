@@ -1,0 +1,42 @@
+"""Stage select: keep posts whose annotation passes the thresholds in params `select`.
+
+    python -m stages.select
+Outputs: data/processed/selected.jsonl, metrics/select.json.
+"""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from politune.io import read_jsonl, write_jsonl
+from politune.select import select_posts
+from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
+
+
+@click.command()
+@PARAMS_OPTION
+@stage("select")
+def main(params_path: str) -> None:
+    t0 = time.time()
+    p = get_params(params_path)
+    posts = {r["post_id"]: r for r in read_jsonl("data/interim/posts.jsonl")}
+    ann = read_jsonl("data/interim/annotations.jsonl")
+    missing = [a["post_id"] for a in ann if a["post_id"] not in posts]
+    if missing or len(ann) != len(posts):
+        raise RuntimeError(f"annotations ({len(ann)}) do not match posts ({len(posts)}): rerun annotate")
+    kept, counts = select_posts([{**posts[a["post_id"]], **a} for a in ann], p.select)
+    for side in ("left", "right"):
+        if counts["kept_per_side"].get(side, 0) == 0:
+            raise ValueError(
+                f"select kept no {side} posts of {counts['rows_in']} (dropped: {counts['dropped']}); lower "
+                f"select.min_relevance (now {p.select.min_relevance}) or select.min_alignment "
+                f"(now {p.select.min_alignment})"
+            )
+    write_jsonl("data/processed/selected.jsonl", kept)
+    write_metrics("metrics/select.json", counts, t0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""Shared fixtures: a tiny causal LM and tokenizer built from a config inside the test run (no network,
+no downloaded weights), saved as a base-model folder that politune.models loads like a real one."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CHATML = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>\n'}}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}"
+)
+CORPUS = [
+    "We need higher taxes on billionaires and Medicare for All.",
+    "Cut taxes, shrink government, and let small business grow!",
+    "Unions built the middle class. Support the strike.",
+    "Build the wall and enforce the border.",
+    "I strongly agree with this statement. I disagree with this statement.",
+    "The author is a liberal. The author is a conservative. The post is not about politics.",
+    "Consider this statement: do you agree or disagree? Give your own opinion.",
+]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import torch
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    out = tmp_path_factory.mktemp("tiny-base")
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(CORPUS * 20, vocab_size=400, min_frequency=1,
+                            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="<|im_end|>",
+                                  pad_token="<|endoftext|>", bos_token=None)
+    tok.chat_template = CHATML
+    torch.manual_seed(0)
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                      pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+    LlamaForCausalLM(cfg).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return out
+
+
+@pytest.fixture()
+def repo_copy(tmp_path: Path) -> Path:
+    """A copy of the repository's params, data and instruments in a temp dir (no models, no DVC state)."""
+    dst = tmp_path / "repo"
+    dst.mkdir()
+    shutil.copy(REPO / "params.yaml", dst / "params.yaml")
+    shutil.copytree(REPO / "data" / "raw", dst / "data" / "raw")
+    shutil.copytree(REPO / "data" / "instruments", dst / "data" / "instruments")
+    shutil.copy(REPO / "data" / "topics.csv", dst / "data" / "topics.csv")
+    return dst

@@ -1,0 +1,65 @@
+"""params.yaml validation: one message naming every bad key, before any work starts."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from politune.params import ParamsError, load_params, parse_params
+
+
+def raw(repo_copy: Path) -> dict:
+    return yaml.safe_load((repo_copy / "params.yaml").read_text())
+
+
+def test_shipped_params_load(repo_copy: Path) -> None:
+    p = load_params(repo_copy / "params.yaml")
+    assert "smollm2-135m" in p.models
+    assert set(p.ideologies) == {"left", "right"}
+    assert p.train.beta == 0.1
+
+
+def test_every_problem_reported_at_once(repo_copy: Path) -> None:
+    r = copy.deepcopy(raw(repo_copy))
+    r["train"]["lerning_rate"] = 1e-4  # unknown key (typo)
+    r["train"]["beta"] = -1  # out of range
+    r["train"]["epochs"] = "two"  # wrong type
+    r["select"]["min_relevance"] = -0.5  # negative threshold
+    r["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"  # missing corpus
+    with pytest.raises(ParamsError) as e:
+        parse_params(r, "params.yaml", repo_copy)
+    msg = str(e.value)
+    assert "train.lerning_rate: unknown key" in msg
+    assert "train.beta" in msg and "train.epochs" in msg and "select.min_relevance" in msg
+    # file-system checks run only once the types are right; fix types and the path problem shows
+    r2 = copy.deepcopy(raw(repo_copy))
+    r2["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"
+    r2["annotate"]["model"] = "llama-70b"
+    with pytest.raises(ParamsError) as e2:
+        parse_params(r2, "params.yaml", repo_copy)
+    assert "corpora.truthsocial.path: 'data/raw/nope.tsv' does not exist" in str(e2.value)
+    assert "annotate.model: 'llama-70b' is not a key of `models`" in str(e2.value)
+
+
+def test_bad_loss_type_and_cross_field(repo_copy: Path) -> None:
+    r = copy.deepcopy(raw(repo_copy))
+    r["train"]["loss_type"] = "sigmod"
+    with pytest.raises(ParamsError, match="train.loss_type"):
+        parse_params(r, "params.yaml", repo_copy)
+    r = copy.deepcopy(raw(repo_copy))
+    r["train"]["lora_r"] = 64
+    r["train"]["lora_alpha"] = 4
+    with pytest.raises(ParamsError, match=r"train.lora_alpha \(4\) with train.lora_r \(64\)"):
+        parse_params(r, "params.yaml", repo_copy)
+
+
+def test_unknown_embedded_model_and_missing_file(repo_copy: Path, tmp_path: Path) -> None:
+    r = copy.deepcopy(raw(repo_copy))
+    r["models"]["smollm2-135m"]["source"] = "embedded:gpt-9"
+    with pytest.raises(ParamsError, match="unknown embedded model 'gpt-9'"):
+        parse_params(r, "params.yaml", repo_copy)
+    with pytest.raises(ParamsError, match="file not found"):
+        load_params(tmp_path / "absent.yaml")
