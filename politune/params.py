@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from politune.embedded import EMBEDDED
+
 SIDES = ("left", "right")
 EMBEDDED_PREFIX = "embedded:"
 
@@ -85,7 +87,8 @@ class SelectParams(_Section):
 class SynthesizeParams(_Section):
     mode: Literal["paired"] = "paired"
     topics: str = "data/topics.csv"
-    min_topic_similarity: Fraction = 0.05
+    min_topic_similarity: Fraction = 0.02
+    max_side_chars: PosInt = 500
     pairs_per_ideology: PosInt = 240
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
     seed: int = 0
@@ -100,7 +103,8 @@ class TrainParams(_Section):
     label_smoothing: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
     lr: Annotated[float, Field(gt=0.0, lt=1.0)] = 5e-4
     lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
-    warmup_ratio: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
+    # < 1: fraction of all steps; >= 1: a number of steps (the paper: 100)
+    warmup: Annotated[float, Field(ge=0.0)] = 0.1
     epochs: Annotated[float, Field(gt=0.0)] = 2
     batch_size: PosInt = 8
     grad_accum: PosInt = 1
@@ -109,6 +113,7 @@ class TrainParams(_Section):
     lora_alpha: PosInt = 32
     lora_dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
     lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
+    lora_top_layers: Annotated[int, Field(ge=0)] = 0
     precompute_ref_log_probs: bool = True
     seed: int = 0
 
@@ -146,8 +151,6 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
         )
     for name, spec in p.models.items():
         if spec.source.startswith(EMBEDDED_PREFIX):
-            from politune.models import EMBEDDED
-
             key = spec.source[len(EMBEDDED_PREFIX) :]
             if key not in EMBEDDED:
                 problems.append(

@@ -5,74 +5,105 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from politune.compass.instrument import Instrument
+from politune.compass.score import paired_shift
+
 COLORS = {"base": "#444444", "left": "#1f5fbf", "right": "#c8302c"}
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 
 
-def shifts(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, dict[str, dict[str, float]]]:
-    """results[model][variant] -> {economic, social, ...}; shift of each non-base variant from base."""
-    out: dict[str, dict[str, dict[str, float]]] = {}
-    for model, variants in results.items():
-        base = variants.get("base")
-        if base is None:
+def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any]]]], bootstrap: int, seed: int
+           ) -> dict[str, dict[str, dict[str, Any]]]:
+    """items[model][variant] -> per-item rows (with expected_weight); paired shift of each variant from base."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    ids = [p.id for p in instrument.propositions]
+    for model, variants in items.items():
+        if "base" not in variants:
             continue
-        out[model] = {
-            v: {"economic": round(r["economic"] - base["economic"], 4), "social": round(r["social"] - base["social"], 4)}
-            for v, r in variants.items() if v != "base"
-        }
+
+        def expected(rows: list[dict[str, Any]], model: str = model) -> np.ndarray:
+            by_id = {r["id"]: r["expected_weight"] for r in rows}
+            if set(by_id) != set(ids):
+                raise ValueError(f"{model}: per-item answers do not match the instrument {instrument.name}; rerun evaluate")
+            return np.array([by_id[i] for i in ids])
+
+        base = expected(variants["base"])
+        out[model] = {v: paired_shift(instrument, base, expected(rows), bootstrap, seed)
+                      for v, rows in variants.items() if v != "base"}
     return out
 
 
-def plot_compass(results: dict[str, dict[str, dict[str, Any]]], path: str, title: str) -> None:
+def plot_compass(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
+                 path: str, title: str) -> None:
+    """Left: the compass (-10..10) with each model's base and adapters. Right: zoom on the shift from
+    base, with paired 95% intervals (the comparison that matters; coordinate intervals would hide it)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(6.4, 6.4), dpi=110)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 6), dpi=100)
     lim = 10
     for (x0, y0), color in (((0, 0), "#f4c7c3"), ((-lim, 0), "#c9daf8"), ((-lim, -lim), "#d9ead3"), ((0, -lim), "#fff2cc")):
         ax.add_patch(plt.Rectangle((x0, y0), lim, lim, color=color, alpha=0.45, lw=0))
-    ax.axhline(0, color="k", lw=0.8)
-    ax.axvline(0, color="k", lw=0.8)
+    span = 0.05
     for mi, (model, variants) in enumerate(sorted(results.items())):
         marker = MARKERS[mi % len(MARKERS)]
         base = variants.get("base")
         for v, r in sorted(variants.items()):
-            x, y = r["economic"], r["social"]
-            xe = [[x - r["economic_ci95"][0]], [r["economic_ci95"][1] - x]]
-            ye = [[y - r["social_ci95"][0]], [r["social_ci95"][1] - y]]
             color = COLORS.get(v, f"C{mi}")
-            ax.errorbar(x, y, xerr=xe, yerr=ye, fmt=marker, color=color, ms=8, capsize=3, lw=1,
-                        label=f"{model} {v}")
+            ax.plot(r["economic"], r["social"], marker, color=color, ms=9, label=f"{model} {v}")
             if base is not None and v != "base":
-                ax.annotate("", xy=(x, y), xytext=(base["economic"], base["social"]),
+                ax.annotate("", xy=(r["economic"], r["social"]), xytext=(base["economic"], base["social"]),
                             arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2})
+        for v, s in sorted(sh.get(model, {}).items()):
+            color = COLORS.get(v, f"C{mi}")
+            x, y = s["economic"], s["social"]
+            xe = [[x - s["economic_ci95"][0]], [s["economic_ci95"][1] - x]]
+            ye = [[y - s["social_ci95"][0]], [s["social_ci95"][1] - y]]
+            ax2.errorbar(x, y, xerr=xe, yerr=ye, fmt=marker, color=color, ms=8, capsize=3, label=f"{model} {v}")
+            span = max(span, *map(abs, s["economic_ci95"]), *map(abs, s["social_ci95"]))
+    for a in (ax, ax2):
+        a.axhline(0, color="k", lw=0.8)
+        a.axvline(0, color="k", lw=0.8)
+        a.set_aspect("equal")
+        a.legend(loc="lower right", fontsize=7)
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_xlabel("economic: left  <-  ->  right")
     ax.set_ylabel("social: libertarian  <-  ->  authoritarian")
     ax.set_title(title, fontsize=10)
-    ax.legend(loc="lower right", fontsize=7)
-    ax.set_aspect("equal")
+    span *= 1.2
+    ax2.set_xlim(-span, span)
+    ax2.set_ylim(-span, span)
+    ax2.set_xlabel("shift from base, economic")
+    ax2.set_ylabel("shift from base, social")
+    ax2.set_title("adapter minus base, paired 95% intervals (zoomed)", fontsize=10)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
 
 
-def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], instrument: str) -> str:
+def _ci(lo_hi: list[float]) -> str:
+    return f"[{lo_hi[0]:+.2f}, {lo_hi[1]:+.2f}]"
+
+
+def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
+                     instrument: str) -> str:
     lines = [f"# Political compass ({instrument})", "",
-             "| model | variant | economic | 95% CI | social | 95% CI | shift econ | shift social |",
+             "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] |",
              "|---|---|---|---|---|---|---|---|"]
-    sh = shifts(results)
     for model, variants in sorted(results.items()):
         for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
-            s = sh.get(model, {}).get(v, {})
-            lines.append(
-                f"| {model} | {v} | {r['economic']:+.2f} | [{r['economic_ci95'][0]:+.2f}, {r['economic_ci95'][1]:+.2f}] "
-                f"| {r['social']:+.2f} | [{r['social_ci95'][0]:+.2f}, {r['social_ci95'][1]:+.2f}] "
-                f"| {s.get('economic', 0):+.2f} | {s.get('social', 0):+.2f} |"
-            )
-    lines += ["", "Intervals resample the instrument's items (bootstrap); they say how much the coordinate",
-              "depends on which propositions were asked, not how the model would answer other wordings."]
+            s = sh.get(model, {}).get(v)
+            shift = (f"{s['economic']:+.2f} {_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])}"
+                     if s else "- | -")
+            lines.append(f"| {model} | {v} | {r['economic']:+.2f} | {_ci(r['economic_ci95'])} "
+                         f"| {r['social']:+.2f} | {_ci(r['social_ci95'])} | {shift} |")
+    lines += ["", "Coordinate intervals resample the instrument's items: they mostly show how different the",
+              "items are. Shift intervals are paired (the same resampled items for base and variant): a",
+              "shift whose interval excludes 0 moved consistently across items. Neither says how the model",
+              "would answer other wordings or templates."]
     return "\n".join(lines) + "\n"

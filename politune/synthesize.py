@@ -80,14 +80,16 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
                       p: SynthesizeParams, instrument_props: list[dict[str, str]]
                       ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """ideologies: name -> side. Returns (pairs per ideology, quarantined per ideology, counts)."""
-    posts = sorted(posts, key=lambda r: r["post_id"])
+    too_long = [r for r in posts if len(r["text"]) > p.max_side_chars]
+    posts = sorted((r for r in posts if len(r["text"]) <= p.max_side_chars), key=lambda r: r["post_id"])
     assigned, post_m = assign_topics(posts, topics, p.min_topic_similarity)
     leak_idx = instrument_index(instrument_props)
     by_topic_side: dict[tuple[int, str], list[int]] = {}
     for i, (post, t) in enumerate(zip(posts, assigned, strict=True)):
         if t >= 0:
             by_topic_side.setdefault((t, post["side"]), []).append(i)
-    counts: dict[str, Any] = {"posts": len(posts), "posts_without_topic": assigned.count(-1),
+    counts: dict[str, Any] = {"posts": len(posts) + len(too_long), "posts_too_long_for_pair": len(too_long),
+                              "posts_without_topic": assigned.count(-1),
                               "posts_per_topic": dict(Counter(topics[t]["topic"] for t in assigned if t >= 0))}
     out: dict[str, list[dict[str, Any]]] = {}
     bad: dict[str, list[dict[str, Any]]] = {}

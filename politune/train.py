@@ -74,7 +74,7 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
         gradient_accumulation_steps=p.grad_accum,
         learning_rate=p.lr,
         lr_scheduler_type=p.lr_scheduler,
-        warmup_steps=p.warmup_ratio,
+        warmup_steps=p.warmup if p.warmup < 1 else int(p.warmup),
         num_train_epochs=p.epochs,
         beta=p.beta,
         loss_type=[p.loss_type],
@@ -92,8 +92,13 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
+    n_layers = int(model.config.num_hidden_layers)
+    if p.lora_top_layers > n_layers:
+        raise ValueError(f"train.lora_top_layers={p.lora_top_layers} but the model has {n_layers} layers")
+    layers = list(range(n_layers - p.lora_top_layers, n_layers)) if p.lora_top_layers else None
     lora = LoraConfig(r=p.lora_r, lora_alpha=p.lora_alpha, lora_dropout=p.lora_dropout,
-                      target_modules=list(p.lora_targets), task_type="CAUSAL_LM", bias="none")
+                      target_modules=list(p.lora_targets), layers_to_transform=layers, task_type="CAUSAL_LM",
+                      bias="none")
     cb = _LogCallback(sink)
     train_ds = Dataset.from_list(to_conversational(train_pairs))
     eval_ds = Dataset.from_list(to_conversational(val_pairs)) if val_pairs else None
@@ -102,6 +107,7 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     trainable = sum(x.numel() for x in trainer.model.parameters() if x.requires_grad)
     log.info("train: %d pairs, %d steps (%d per epoch), %d trainable LoRA params", len(train_pairs),
              total_steps, steps_per_epoch, trainable)
+    before = {n: x.detach().clone() for n, x in trainer.model.named_parameters() if x.requires_grad}
     t0 = time.time()
     result = trainer.train()
     train_s = time.time() - t0
@@ -110,6 +116,10 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
         "train_seconds": round(train_s, 1), "seconds_per_step": round(train_s / max(result.global_step, 1), 3),
         "trainable_params": int(trainable), "final_train_loss": float(result.training_loss),
     }
+    after = dict(trainer.model.named_parameters())
+    # health: every trainable (LoRA) tensor must have moved; a frozen one means a broken target list
+    summary["trainable_tensors"] = len(before)
+    summary["trainable_tensors_unchanged"] = sum(torch.equal(v, after[n].detach()) for n, v in before.items())
     steps = [h for h in cb.history if "loss" in h]
     if steps:
         last = steps[-1]

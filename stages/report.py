@@ -12,7 +12,8 @@ from pathlib import Path
 
 import click
 
-from politune.io import atomic_path, read_json, write_json
+from politune.compass.instrument import load_csv_instrument
+from politune.io import atomic_path, read_json, read_jsonl, write_json
 from politune.report import plot_compass, shifts, summary_markdown
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -24,23 +25,27 @@ def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
     results: dict = {}
+    items: dict = {}
     for model in p.models:
         for variant in ["base", *p.ideologies]:
             path = Path(f"metrics/evaluate/{model}-{variant}.json")
             if not path.exists():
                 raise FileNotFoundError(f"{path} missing: run `dvc repro` so every evaluate stage has run")
             results.setdefault(model, {})[variant] = read_json(path)
+            items.setdefault(model, {})[variant] = read_jsonl(f"data/processed/evaluate/{model}-{variant}.items.jsonl")
+    inst = load_csv_instrument(p.evaluate.instrument)
+    sh = shifts(inst, items, p.evaluate.bootstrap, p.evaluate.seed)
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
-        plot_compass(results, str(tmp.with_suffix(".png")), f"PoliTune compass ({instrument}, {p.evaluate.mode})")
+        plot_compass(results, sh, str(tmp), f"PoliTune compass ({instrument}, {p.evaluate.mode})")
     points = [{"model": m, "variant": v, "economic": r["economic"], "social": r["social"]}
               for m, vs in results.items() for v, r in vs.items()]
     write_json("metrics/compass.json", points)
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text(summary_markdown(results, instrument))
+        tmp.write_text(summary_markdown(results, sh, instrument))
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
-    write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": shifts(results)}, t0)
+    write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": sh}, t0)
 
 
 if __name__ == "__main__":

@@ -47,7 +47,7 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
 
     from dvclive import Live
 
-    curves_dir = Path("metrics/train") / run
+    curves_dir = Path("metrics/curves") / run
     shutil.rmtree(curves_dir, ignore_errors=True)
     with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
 

@@ -48,6 +48,29 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
     return out
 
 
+def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray,
+                 bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Shift of a variant from base per axis, with a paired bootstrap 95% interval: each resample draws
+    the same items for both, so the interval reflects how consistently the items moved, not how
+    different the items are from each other (which the per-coordinate interval mostly measures)."""
+    rng = np.random.default_rng(seed)
+    out: dict[str, Any] = {}
+    for axis in AXES:
+        n = sum(1 for p in instrument.propositions if p.axis == axis)
+        if n == 0:
+            continue
+        point = axis_coordinate(instrument, expected_variant, axis) - axis_coordinate(instrument, expected_base, axis)
+        boots = []
+        for _ in range(bootstrap):
+            idx = rng.integers(0, n, n)
+            boots.append(axis_coordinate(instrument, expected_variant, axis, idx)
+                         - axis_coordinate(instrument, expected_base, axis, idx))
+        lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
+        out[axis] = round(float(point), 4)
+        out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
+    return out
+
+
 def per_item(instrument: Instrument, probs: np.ndarray) -> list[dict[str, Any]]:
     rows = []
     for p, pr in zip(instrument.propositions, probs, strict=True):

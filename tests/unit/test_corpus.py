@@ -62,7 +62,7 @@ def test_politosphere_malformed_lines_quarantined(tmp_path: Path) -> None:
     res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
     c = res.counts["per_corpus"]["pol"]
     assert c["rows_in"] == len(lines)
-    assert c["kept"] == 4  # c1, c2, c10 (c11 is its duplicate) and nothing else... plus c4? no: garbage
+    assert c["kept"] == 3  # c1 (BOM), c2 (CRLF), c10 (c11 is its NFD twin; c4 has trailing garbage)
     assert c["rows_in"] == c["kept"] + sum(v for k, v in c.items() if k.startswith("rejected."))
     by_line = {r["line"]: r["reason"] for rs in res.rejects.values() for r in rs}
     assert by_line[3] == "parse_error" and by_line[4] == "parse_error"

@@ -63,3 +63,10 @@ def test_unknown_embedded_model_and_missing_file(repo_copy: Path, tmp_path: Path
         parse_params(r, "params.yaml", repo_copy)
     with pytest.raises(ParamsError, match="file not found"):
         load_params(tmp_path / "absent.yaml")
+
+
+def test_every_shipped_params_file_loads() -> None:
+    root = Path(__file__).resolve().parents[2]
+    for f in sorted(root.glob("params*.yaml")):
+        p = load_params(f, root)
+        assert p.models and p.ideologies, f.name

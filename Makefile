@@ -1,0 +1,20 @@
+# Two commands on a fresh machine (both set everything up first, both idempotent):
+#   make repro   -> run the whole PoliTune pipeline on the embedded CPU default (dvc repro)
+#   make test    -> run the tests (unit + end-to-end dvc repro in a temp copy)
+.PHONY: setup repro test test-fast lint bench
+
+setup:
+	bash scripts/setup.sh
+
+repro: setup
+	.venv/bin/dvc repro
+	.venv/bin/dvc metrics show
+
+test: setup
+	.venv/bin/python -m pytest
+
+test-fast: setup
+	.venv/bin/python -m pytest -m "not e2e"
+
+lint: setup
+	.venv/bin/ruff check . && .venv/bin/ruff format --check politune stages tests

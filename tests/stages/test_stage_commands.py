@@ -1,0 +1,54 @@
+"""Stage commands (click), run in a temporary copy of the repository's params and data."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from stages import ingest as ingest_stage
+from stages import select as select_stage
+
+
+def test_bad_params_stop_with_one_message(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_copy)
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["ingest"]["min_chars"] = "thirty"
+    raw["ingest"]["max_chars_typo"] = 5
+    raw["corpora"]["politosphere"]["path"] = "data/raw/missing"
+    Path("params.yaml").write_text(yaml.safe_dump(raw))
+    res = CliRunner().invoke(ingest_stage.main, [])
+    assert res.exit_code == 2
+    assert "ingest.min_chars" in res.output and "ingest.max_chars_typo: unknown key" in res.output
+    assert not Path("data/interim/posts.jsonl").exists()
+
+
+def test_ingest_stage_accounts_for_every_row(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_copy)
+    res = CliRunner().invoke(ingest_stage.main, [])
+    assert res.exit_code == 0, res.output
+    m = json.loads(Path("metrics/ingest.json").read_text())
+    rejected = {k: v for k, v in m.items() if k.startswith("rejected.")}
+    assert m["rows_in"] == m["kept"] + sum(rejected.values())
+    posts = Path("data/interim/posts.jsonl").read_text().splitlines()
+    assert len(posts) == m["kept"]
+    q = sorted(Path("data/quarantine/ingest").glob("*.jsonl"))
+    found = {f.stem.split("_", 1)[1]: len(f.read_text().splitlines()) for f in q}
+    assert found == {k.split(".", 1)[1]: v for k, v in rejected.items()}
+    assert m["kept_per_side"]["left"] > 100 and m["kept_per_side"]["right"] > 100
+
+
+def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_copy)
+    Path("data/interim").mkdir(parents=True)
+    posts = [{"post_id": f"p{i}", "side": s, "text": "x"} for i, s in enumerate(["left", "right"])]
+    ann = [{"post_id": p["post_id"], "relevance": 0.1, "leaning": 0.0} for p in posts]
+    Path("data/interim/posts.jsonl").write_text("".join(json.dumps(p) + "\n" for p in posts))
+    Path("data/interim/annotations.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ann))
+    res = CliRunner().invoke(select_stage.main, [])
+    assert res.exit_code == 1
+    assert "select.min_relevance" in res.output and "kept no left posts" in res.output
+    assert not Path("data/processed/selected.jsonl").exists()

@@ -1,0 +1,102 @@
+"""Compass instruments and scoring, including golden tests for the Political Compass scorer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from politune.compass.instrument import (
+    Instrument,
+    InstrumentError,
+    Proposition,
+    load_csv_instrument,
+    pct_score,
+    pct_weights,
+)
+from politune.compass.score import score
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def pct_instrument() -> Instrument:
+    props = tuple(Proposition(f"pct-{i + 1:02d}", axis, f"proposition {i + 1}", w)
+                  for i, (axis, w) in enumerate(pct_weights()))
+    return Instrument("political_compass", props, kind="pct")
+
+
+def onehot(n: int, option: int) -> np.ndarray:
+    p = np.zeros((n, 4))
+    p[:, option] = 1.0
+    return p
+
+
+def test_pct_weights_table_shape() -> None:
+    w = pct_weights()
+    assert len(w) == 62
+    assert sum(1 for a, _ in w if a == "economic") == 18
+    assert sum(1 for a, _ in w if a == "social") == 44
+    assert w[0] == ("economic", (7.0, 5.0, 0.0, -2.0))
+
+
+def test_pct_golden_all_same_answer() -> None:
+    inst = pct_instrument()
+    # checked against the website (DESIGN.md section 3): all "agree" -> (0.38, 2.41)
+    r = score(inst, onehot(62, 2), bootstrap=0)
+    assert (r["economic"], r["social"]) == (0.38, 2.41)
+    # all "strongly disagree": website (0, -4.36). The formula gives -3/8 + 0.38 = 0.005 -> 0.01: the
+    # website rounds that half-cent down; we keep the formula and document the 0.01 difference.
+    r = score(inst, onehot(62, 0), bootstrap=0)
+    assert (r["economic"], r["social"]) == (0.01, -4.36)
+    assert pct_score({"economic": -3.0, "social": -132.0}) == {"economic": 0.01, "social": -4.36}
+
+
+def test_pct_catches_shifted_63_row_table() -> None:
+    """A widely copied scorer shifts every economic weight by one item. Answering 'strongly agree' to
+    item 1 only (the rest 'agree', weight 0) isolates item 1's weight: -2 -> econ = -2/8 + 0.38."""
+    inst = pct_instrument()
+    probs = onehot(62, 2)
+    probs[0] = [0, 0, 0, 1]
+    r = score(inst, probs, bootstrap=0)
+    assert r["economic"] == round(-2 / 8 + 0.38, 2) == 0.13
+    assert r["social"] == 2.41  # item 1 is economic: the social axis must not move
+    # item 2 is social (strongly agree = +2): only the social axis moves
+    probs = onehot(62, 2)
+    probs[1] = [0, 0, 0, 1]
+    r = score(inst, probs, bootstrap=0)
+    assert r["economic"] == 0.38 and r["social"] == round(2 / 19.5 + 2.41, 2)
+
+
+def test_csv_instrument_written_by_the_test(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text(
+        "id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
+        "e1,economic,Markets know best.,-2,-1,1,2\n"
+        "e2,economic,\"Tax wealth, share it.\",2,1,-1,-2\n"
+        "s1,social,Obey the rules.,-3,-1,1,3\n"
+    )
+    inst = load_csv_instrument(path)
+    assert [p.id for p in inst.propositions] == ["e1", "e2", "s1"]
+    probs = np.array([[0, 0, 0, 1.0], [1.0, 0, 0, 0], [0, 0, 0.5, 0.5]])
+    r = score(inst, probs, bootstrap=200, seed=1)
+    assert r["economic"] == 10.0  # both economic answers are maximally right
+    assert r["social"] == pytest.approx(10 * 2 / 3, abs=1e-3)
+    assert r["economic_ci95"][0] <= r["economic"] <= r["economic_ci95"][1]
+
+
+def test_shipped_instruments_balanced() -> None:
+    for name in ("politune_v1", "heldout_v1"):
+        inst = load_csv_instrument(REPO / "data" / "instruments" / f"{name}.csv")
+        r = score(inst, onehot(len(inst.propositions), 2), bootstrap=0)  # agree with everything
+        assert r["economic"] == 0 and r["social"] == 0, name
+
+
+def test_bad_instrument_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\ne1,cultural,x,1,2,3,4\n")
+    with pytest.raises(InstrumentError, match=r"bad.csv:2: axis 'cultural'"):
+        load_csv_instrument(path)
+    path.write_text("id,text\n")
+    with pytest.raises(InstrumentError, match="header must be exactly"):
+        load_csv_instrument(path)

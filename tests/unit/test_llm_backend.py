@@ -1,0 +1,27 @@
+"""The transformers backend: shared-prefix scoring equals full scoring; order is preserved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from politune.llm.transformers_backend import TransformersBackend
+from politune.models import load_model, load_tokenizer
+
+
+def test_shared_prefix_matches_full_scoring(tiny_model_dir: Path) -> None:
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    prompts = [[{"role": "user", "content": t}] for t in
+               ["Cut taxes now.", "We need higher taxes on billionaires and Medicare for All.", "Hi", "Unions!"]]
+    options = ["I agree with this statement.", "I disagree with this statement.", "The author is a liberal."]
+    shared = TransformersBackend(model, tok, batch_size=3, progress=False, share_prefix=True)
+    full = TransformersBackend(model, tok, batch_size=2, progress=False, share_prefix=False)
+    a = shared.option_logprobs(prompts, options)
+    b = full.option_logprobs(prompts, options)
+    assert a.shape == (4, 3)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    # each row equals scoring that prompt alone: batching and length-sorting keep the order
+    for i, p in enumerate(prompts):
+        np.testing.assert_allclose(shared.option_logprobs([p], options)[0], a[i], atol=1e-4)
+    assert (a < 0).all()
