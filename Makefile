@@ -3,6 +3,9 @@
 #   make test    -> run the tests (unit + end-to-end dvc repro in a temp copy)
 .PHONY: setup repro test test-fast lint bench
 
+# stage commands in dvc.yaml say `python`: it must be the project's .venv
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+
 setup:
 	bash scripts/setup.sh
 

@@ -62,6 +62,8 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
 
         with tempfile.TemporaryDirectory(prefix="politune-train-") as work:
             res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, sink)
+    # dvclive's summary duplicates metrics/train/<run>.json, and `dvc plots show` cannot draw it
+    (curves_dir / "metrics.json").unlink(missing_ok=True)
     with atomic_path(f"models/adapters/{run}") as out:
         res["model"].save_pretrained(out, safe_serialization=True)
         write_manifest(out)
