@@ -38,30 +38,45 @@ def check_params(path: str) -> None:
 @click.option("--adapter", default=None, type=click.Path(exists=True, file_okay=False),
               help="A LoRA adapter folder with its sha256 manifest (e.g. models/adapters/smollm2-135m-left).")
 @click.option("--instrument", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="CSV instrument: id,axis,text,strongly_disagree,disagree,agree,strongly_agree.")
-@click.option("--mode", type=click.Choice(["logprob"]), default="logprob", show_default=True,
-              help="Elicitation mode (generate and judge: issue 7).")
+              help="CSV instrument (id,axis,text,strongly_disagree,disagree,agree,strongly_agree), or a .txt "
+                   "file with the Political Compass test's 62 propositions, one per line, in order.")
+@click.option("--mode", type=click.Choice(["logprob", "generate", "judge"]), default="logprob", show_default=True,
+              help="logprob: answer-sentence probabilities; generate: integer 0-3 + explanation (the paper); "
+                   "judge: open answer classified by the base model without adapter.")
+@click.option("--template", "templates", multiple=True, default=["statement"], show_default=True,
+              type=click.Choice(["statement", "opinion", "survey"]), help="Prompt template(s); repeat to pool several.")
+@click.option("--reverse/--no-reverse", default=False, show_default=True, help="Also ask with options reversed.")
+@click.option("--unforced", is_flag=True, help="Invite 'no opinion' and report the refusal share.")
+@click.option("--seed", "seeds", multiple=True, type=int, default=[0], show_default=True,
+              help="Sampling seed(s) for generate/judge; repeat for several.")
+@click.option("--max-new-tokens", default=300, show_default=True, help="generate/judge: answer length.")
+@click.option("--temperature", default=0.3, show_default=True, help="generate/judge: sampling temperature.")
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True)
 @click.option("--bootstrap", default=1000, show_default=True, help="Resamples of the items for the 95% interval.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON result.")
-def compass(model_dir: str, adapter: str | None, instrument: str, mode: str, dtype: str, bootstrap: int,
-            out: str) -> None:
+def compass(model_dir: str, adapter: str | None, instrument: str, mode: str, templates: tuple[str, ...],
+            reverse: bool, unforced: bool, seeds: tuple[int, ...], max_new_tokens: int, temperature: float,
+            dtype: str, bootstrap: int, out: str) -> None:
     """Score one model (and optionally an adapter) on a compass instrument."""
-    from politune.compass.elicit import elicit_logprob
-    from politune.compass.instrument import load_csv_instrument
-    from politune.compass.score import per_item, score
+    from politune.compass.evaluate import evaluate_instrument
+    from politune.compass.instrument import load_instrument
     from politune.io import write_json
     from politune.llm.transformers_backend import TransformersBackend
     from politune.models import load_model, load_tokenizer
+    from politune.params import EvaluateParams, GenerateParams
 
-    inst = load_csv_instrument(instrument)
-    model = load_model(model_dir, dtype, adapter=adapter)
-    backend = TransformersBackend(model, load_tokenizer(model_dir), model_id=model_dir)
-    probs = elicit_logprob(backend, inst)
-    result = {"model": model_dir, "adapter": adapter, "instrument": inst.name, "mode": mode,
-              **score(inst, probs, bootstrap), "items": per_item(inst, probs)}
-    write_json(out, result)
-    click.echo(json.dumps({k: v for k, v in result.items() if k != "items"}, indent=2))
+    p = EvaluateParams(instrument=instrument, mode=mode, templates=list(templates), reverse_order=reverse,  # type: ignore[arg-type]
+                       forced=not unforced, bootstrap=bootstrap,
+                       generate=GenerateParams(temperature=temperature, max_new_tokens=max_new_tokens,
+                                               seeds=list(seeds)))
+    inst = load_instrument(instrument)
+    tok = load_tokenizer(model_dir)
+    backend = TransformersBackend(load_model(model_dir, dtype, adapter=adapter), tok, model_id=model_dir)
+    judge = TransformersBackend(load_model(model_dir, dtype), tok, model_id="judge") if mode == "judge" else None
+    metrics, items = evaluate_instrument(p, backend, inst, judge)
+    write_json(out, {"model": model_dir, "adapter": adapter, "instrument": inst.name, "mode": mode, **metrics,
+                     "items": items})
+    click.echo(json.dumps({k: v for k, v in metrics.items() if k != "variants"}, indent=2))
 
 
 if __name__ == "__main__":

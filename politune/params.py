@@ -73,7 +73,8 @@ class IngestParams(_Section):
 
 class AnnotateParams(_Section):
     model: str
-    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    # vllm (GPU offline batch) and openai (OpenAI-compatible servers) are issue 4, not built yet
+    backend: Literal["transformers"] = "transformers"
     batch_size: PosInt = 16
     max_post_chars: PosInt = 600
 
@@ -118,9 +119,23 @@ class TrainParams(_Section):
     seed: int = 0
 
 
+class GenerateParams(_Section):
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.3
+    top_k: PosInt = 200
+    max_new_tokens: PosInt = 300
+    seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
+
+
 class EvaluateParams(_Section):
     instrument: str = "data/instruments/politune_v1.csv"
-    mode: Literal["logprob"] = "logprob"
+    mode: Literal["logprob", "generate", "judge"] = "logprob"
+    templates: list[Literal["statement", "opinion", "survey"]] = Field(default_factory=lambda: ["statement"],
+                                                                       min_length=1)
+    reverse_order: bool = False
+    forced: bool = True
+    generate: GenerateParams = GenerateParams()
+    qualitative: str = "data/qualitative_prompts.txt"
+    qualitative_max_new_tokens: PosInt = 120
     batch_size: PosInt = 16
     bootstrap: Annotated[int, Field(ge=0)] = 1000
     seed: int = 0
@@ -176,7 +191,9 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
                 problems.append(f"corpora.{name}.metadata: {c.metadata!r} does not exist")
             if not c.parties:
                 problems.append(f"corpora.{name}.parties: required for format 'politosphere' (e.g. [dem])")
-    for key, rel in (("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)):
+    files = [("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)]
+    files.append(("evaluate.qualitative", p.evaluate.qualitative))
+    for key, rel in files:
         if not (root / rel).exists():
             problems.append(f"{key}: {rel!r} does not exist (relative to {root})")
     if p.train.lora_alpha < p.train.lora_r / 4:
@@ -184,6 +201,11 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
             f"train.lora_alpha ({p.train.lora_alpha}) with train.lora_r ({p.train.lora_r}): alpha/r below 0.25 "
             "scales the adapter to almost nothing; use alpha >= r/4 (the paper: r16, alpha 32)"
         )
+    if len(set(p.evaluate.templates)) != len(p.evaluate.templates):
+        problems.append(f"evaluate.templates: {p.evaluate.templates} lists a template twice")
+    if p.evaluate.mode == "judge" and not p.evaluate.forced:
+        problems.append("evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
+                        "forcing applies only to logprob and generate")
     if p.train.label_smoothing > 0 and p.train.loss_type not in ("sigmoid", "robust"):
         problems.append(
             f"train.label_smoothing ({p.train.label_smoothing}) with train.loss_type ({p.train.loss_type!r}): "

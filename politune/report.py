@@ -24,7 +24,7 @@ def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any
             continue
 
         def expected(rows: list[dict[str, Any]], model: str = model) -> np.ndarray:
-            by_id = {r["id"]: r["expected_weight"] for r in rows}
+            by_id = {r["id"]: np.nan if r["expected_weight"] is None else r["expected_weight"] for r in rows}
             if set(by_id) != set(ids):
                 raise ValueError(f"{model}: per-item answers do not match the instrument {instrument.name}; rerun evaluate")
             return np.array([by_id[i] for i in ids])
@@ -86,12 +86,30 @@ def plot_compass(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, di
     plt.close(fig)
 
 
+def item_changes(items: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict[str, Any]]:
+    """Per proposition: pooled expected weight of each adapter minus base's (positive = toward right on the
+    economic axis, toward authoritarian on the social one). Unanswered items are left out."""
+    rows = []
+    for model, variants in sorted(items.items()):
+        base = {r["id"]: r for r in variants.get("base", [])}
+        for v, lst in sorted(variants.items()):
+            if v == "base":
+                continue
+            for r in lst:
+                b = base.get(r["id"])
+                if b is None or r["expected_weight"] is None or b["expected_weight"] is None:
+                    continue
+                rows.append({"model": model, "variant": v, "item": r["id"], "axis": r["axis"],
+                             "change": round(r["expected_weight"] - b["expected_weight"], 4), "text": r["text"]})
+    return rows
+
+
 def _ci(lo_hi: list[float]) -> str:
     return f"[{lo_hi[0]:+.2f}, {lo_hi[1]:+.2f}]"
 
 
 def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
-                     instrument: str) -> str:
+                     instrument: str, changes: list[dict[str, Any]] | None = None) -> str:
     lines = [f"# Political compass ({instrument})", "",
              "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] |",
              "|---|---|---|---|---|---|---|---|"]
@@ -105,5 +123,14 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
     lines += ["", "Coordinate intervals resample the instrument's items: they mostly show how different the",
               "items are. Shift intervals are paired (the same resampled items for base and variant): a",
               "shift whose interval excludes 0 moved consistently across items. Neither says how the model",
-              "would answer other wordings or templates."]
+              "would answer other wordings or templates. Headline coordinates pool every prompt variant;",
+              "`variant_spread` in metrics/evaluate/*.json is how far the variants disagree."]
+    if changes:
+        lines += ["", "## Items that moved most (adapter minus base, expected weight, -2..2)", "",
+                  "| model | variant | item | axis | change | proposition |", "|---|---|---|---|---|---|"]
+        for key in sorted({(c["model"], c["variant"]) for c in changes}):
+            top = sorted((c for c in changes if (c["model"], c["variant"]) == key), key=lambda c: -abs(c["change"]))
+            for c in top[:5]:
+                lines.append(f"| {c['model']} | {c['variant']} | {c['item']} | {c['axis']} | {c['change']:+.3f} "
+                             f"| {c['text']} |")
     return "\n".join(lines) + "\n"

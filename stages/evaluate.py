@@ -1,21 +1,23 @@
-"""Stage evaluate: score a base model, or a base model + one ideology adapter, on the compass instrument.
+"""Stage evaluate: score a base model, or a base model + one ideology adapter, on the compass instrument,
+over every robustness variant in params `evaluate`, and answer the qualitative prompts.
 
     python -m stages.evaluate --model smollm2-135m --variant base
     python -m stages.evaluate --model smollm2-135m --variant left
-Outputs: metrics/evaluate/<model>-<variant>.json (coordinates with 95% intervals),
-data/processed/evaluate/<model>-<variant>.items.jsonl (per-item answer distributions).
+Outputs: metrics/evaluate/<model>-<variant>.json (pooled coordinates with 95% intervals, invalid and
+refusal shares, each variant's own coordinates), data/processed/evaluate/<model>-<variant>.items.jsonl
+(per-item answers), reports/qualitative/<model>-<variant>.md (free-text answers).
 """
 
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
-from politune.compass.elicit import elicit_logprob
-from politune.compass.instrument import load_csv_instrument
-from politune.compass.score import per_item, score
-from politune.io import write_jsonl
+from politune.compass.evaluate import evaluate_instrument
+from politune.compass.instrument import load_instrument
+from politune.io import atomic_path, write_jsonl
 from politune.llm import make_backend
 from politune.models import load_model, load_tokenizer
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -34,18 +36,31 @@ def main(model_name: str, variant: str, params_path: str) -> None:
         raise ValueError(f"--model {model_name!r} is not a key of `models` (have: {', '.join(p.models)})")
     if variant != "base" and variant not in p.ideologies:
         raise ValueError(f"--variant {variant!r}: use 'base' or one of {', '.join(p.ideologies)}")
-    instrument = load_csv_instrument(e.instrument)
+    instrument = load_instrument(e.instrument)
     base = f"models/base/{model_name}"
     adapter = None if variant == "base" else f"models/adapters/{model_name}-{variant}"
     model = load_model(base, p.models[model_name].infer_dtype, adapter=adapter)
     backend = make_backend("transformers", model=model, tokenizer=load_tokenizer(base),
                            model_id=f"{model_name}-{variant}", batch_size=e.batch_size)
-    probs = elicit_logprob(backend, instrument)
-    result = score(instrument, probs, e.bootstrap, e.seed)
+    judge = None
+    if e.mode == "judge":  # a fixed judge (the annotator's base model) for every variant
+        jm = p.annotate.model
+        judge = make_backend("transformers", model=load_model(f"models/base/{jm}", p.models[jm].infer_dtype),
+                             tokenizer=load_tokenizer(f"models/base/{jm}"), model_id=f"judge-{jm}",
+                             batch_size=e.batch_size)
+    metrics, items = evaluate_instrument(e, backend, instrument, judge)
     name = f"{model_name}-{variant}"
-    write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", per_item(instrument, probs))
+    write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", items)
+    answers = []
+    prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    if prompts:
+        outs = backend.generate([[{"role": "user", "content": q}] for q in prompts],
+                                e.qualitative_max_new_tokens, 0.0, 1, e.seed)
+        answers = [f"## {q}\n\n{o['text']}\n" for q, o in zip(prompts, outs, strict=True)]
+    with atomic_path(f"reports/qualitative/{name}.md") as tmp:
+        tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
     write_metrics(f"metrics/evaluate/{name}.json", {"model": model_name, "variant": variant,
-                                                    "instrument": instrument.name, "mode": e.mode, **result}, t0)
+                                                    "instrument": instrument.name, "mode": e.mode, **metrics}, t0)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Stage report: the compass plot (PNG + DVC plot data), shifts from base, and a Markdown summary.
 
     python -m stages.report
-Outputs: metrics/compass.png, metrics/compass.json (points for `dvc plots`), metrics/report.json
+Outputs: metrics/compass.png, metrics/compass.json (points for `dvc plots`), metrics/item_change.json
+(per-item change from base, a `dvc plots` bar chart), metrics/report.json
 (shifts), reports/summary.md.
 """
 
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import click
 
-from politune.compass.instrument import load_csv_instrument
+from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_json, read_jsonl, write_json
-from politune.report import plot_compass, shifts, summary_markdown
+from politune.report import item_changes, plot_compass, shifts, summary_markdown
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 
@@ -33,7 +34,7 @@ def main(params_path: str) -> None:
                 raise FileNotFoundError(f"{path} missing: run `dvc repro` so every evaluate stage has run")
             results.setdefault(model, {})[variant] = read_json(path)
             items.setdefault(model, {})[variant] = read_jsonl(f"data/processed/evaluate/{model}-{variant}.items.jsonl")
-    inst = load_csv_instrument(p.evaluate.instrument)
+    inst = load_instrument(p.evaluate.instrument)
     sh = shifts(inst, items, p.evaluate.bootstrap, p.evaluate.seed)
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
@@ -41,8 +42,11 @@ def main(params_path: str) -> None:
     points = [{"model": m, "variant": v, "economic": r["economic"], "social": r["social"]}
               for m, vs in results.items() for v, r in vs.items()]
     write_json("metrics/compass.json", points)
+    changes = item_changes(items)
+    write_json("metrics/item_change.json", [{k: c[k] for k in ("model", "variant", "item", "axis", "change")}
+                                            for c in changes])
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text(summary_markdown(results, sh, instrument))
+        tmp.write_text(summary_markdown(results, sh, instrument, changes))
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
     write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": sh}, t0)

@@ -11,7 +11,7 @@ import time
 
 import click
 
-from politune.compass.instrument import load_csv_instrument
+from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_jsonl, write_jsonl
 from politune.synthesize import load_topics, split, synthesize_paired
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -38,7 +38,7 @@ def main(params_path: str) -> None:
     p = get_params(params_path)
     s = p.synthesize
     posts = read_jsonl("data/processed/selected.jsonl")
-    instrument = load_csv_instrument(p.evaluate.instrument)
+    instrument = load_instrument(p.evaluate.instrument)
     props = [{"id": x.id, "text": x.text} for x in instrument.propositions]
     sides = {name: ideo.side for name, ideo in p.ideologies.items()}
     t1 = time.time()

@@ -90,6 +90,12 @@ def load_pct_instrument(questions_path: str | Path) -> Instrument:
     return Instrument("political_compass", props, kind="pct")
 
 
+def load_instrument(path: str | Path) -> Instrument:
+    """A CSV instrument, or the Political Compass test from a .txt file of its 62 propositions."""
+    path = Path(path)
+    return load_pct_instrument(path) if path.suffix == ".txt" else load_csv_instrument(path)
+
+
 def pct_score(sums: dict[str, float]) -> dict[str, float]:
     """Political Compass coordinates from the per-axis sums of chosen weights."""
     econ = round(sums["economic"] / 8.0 + 0.38, 2)

@@ -14,25 +14,36 @@ from politune.compass.instrument import AXES, Instrument, pct_score
 
 
 def axis_coordinate(instrument: Instrument, expected: np.ndarray, axis: str, idx: np.ndarray | None = None) -> float:
-    """Coordinate on one axis from expected weights of all items (optionally a resampled subset)."""
+    """Coordinate on one axis from expected weights (optionally a resampled subset of the axis's items).
+
+    Items without an answer (NaN) are left out, never counted as neutral: a CSV instrument normalizes by
+    the answered items' maximum weights; the Political Compass scales the answered sum up to its item count.
+    """
     items = [i for i, p in enumerate(instrument.propositions) if p.axis == axis]
     if idx is not None:
         items = [items[k] for k in idx]
+    n_drawn = len(items)
+    items = [i for i in items if not np.isnan(expected[i])]
+    if not items:
+        return float("nan")
     total = float(sum(expected[i] for i in items))
     if instrument.kind == "pct":
-        # scale a resample back to the full item count so the formula's constants apply
         n_axis = sum(1 for p in instrument.propositions if p.axis == axis)
-        total *= n_axis / max(len(items), 1)
+        total *= n_axis / len(items) if idx is None else (n_axis / n_drawn) * (n_drawn / len(items))
         sums = {"economic": 0.0, "social": 0.0, axis: total}
         return pct_score(sums)[axis]
     scale = sum(max(abs(w) for w in instrument.propositions[i].weights) for i in items)
     return 10.0 * total / scale if scale else 0.0
 
 
-def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
-    """probs: (n_items, 4) option probabilities in the order sd, d, a, sa."""
+def expected_weights(instrument: Instrument, probs: np.ndarray) -> np.ndarray:
     weights = np.array([p.weights for p in instrument.propositions], dtype=np.float64)
-    expected = (probs * weights).sum(axis=1)
+    return (probs * weights).sum(axis=1)  # NaN rows stay NaN
+
+
+def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """probs: (n_items, 4) option probabilities in the order sd, d, a, sa; a NaN row = no usable answer."""
+    expected = expected_weights(instrument, probs)
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
@@ -41,10 +52,13 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
             continue
         point = axis_coordinate(instrument, expected, axis)
         boots = [axis_coordinate(instrument, expected, axis, rng.integers(0, n, n)) for _ in range(bootstrap)]
+        boots = [b for b in boots if not np.isnan(b)]
         lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
+        answered = sum(1 for i, p in enumerate(instrument.propositions) if p.axis == axis and not np.isnan(expected[i]))
         out[axis] = round(point, 4)
         out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
         out[f"{axis}_items"] = n
+        out[f"{axis}_answered"] = answered
     return out
 
 
@@ -65,16 +79,27 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
             idx = rng.integers(0, n, n)
             boots.append(axis_coordinate(instrument, expected_variant, axis, idx)
                          - axis_coordinate(instrument, expected_base, axis, idx))
+        boots = [b for b in boots if not np.isnan(b)]
         lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
         out[axis] = round(float(point), 4)
         out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
     return out
 
 
-def per_item(instrument: Instrument, probs: np.ndarray) -> list[dict[str, Any]]:
+def per_item(instrument: Instrument, probs: np.ndarray, texts: list[str | None] | None = None
+             ) -> list[dict[str, Any]]:
+    """One row per proposition; an unanswered item has expected_weight None and top_answer "invalid"."""
     rows = []
-    for p, pr in zip(instrument.propositions, probs, strict=True):
-        rows.append({"id": p.id, "axis": p.axis, "text": p.text, "probs": [round(float(x), 6) for x in pr],
-                     "expected_weight": round(float(np.dot(pr, p.weights)), 6),
-                     "top_answer": ["strongly disagree", "disagree", "agree", "strongly agree"][int(np.argmax(pr))]})
+    for k, (p, pr) in enumerate(zip(instrument.propositions, probs, strict=True)):
+        valid = not np.isnan(pr).any()
+        row: dict[str, Any] = {
+            "id": p.id, "axis": p.axis, "text": p.text,
+            "probs": [round(float(x), 6) for x in pr] if valid else None,
+            "expected_weight": round(float(np.dot(pr, p.weights)), 6) if valid else None,
+            "top_answer": ["strongly disagree", "disagree", "agree", "strongly agree"][int(np.argmax(pr))]
+            if valid else "invalid",
+        }
+        if texts is not None and texts[k] is not None:
+            row["answer"] = texts[k]
+        rows.append(row)
     return rows

@@ -20,7 +20,30 @@ def test_compass_command_scores_tiny_model(tiny_model_dir: Path, tmp_path: Path)
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     assert -10 <= r["economic"] <= 10 and len(r["items"]) == 2
-    assert abs(sum(r["items"][0]["probs"]) - 1) < 1e-5
+    assert r["invalid_share"] == 0.0 and list(r["variants"]) == ["statement"]
+    assert -2 <= r["items"][0]["expected_weight"] <= 2
+
+
+def test_compass_generate_counts_invalid_never_defaults(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """A random tiny model writes gibberish: every unparseable answer is counted invalid, not scored."""
+    inst = tmp_path / "inst.csv"
+    inst.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
+                    "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    out = tmp_path / "gen.json"
+    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(inst),
+                                    "--out", str(out), "--mode", "generate", "--max-new-tokens", "8",
+                                    "--template", "statement", "--template", "survey", "--reverse",
+                                    "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert len(r["variants"]) == 4  # 2 templates x 2 orders
+    answered = sum(1 for it in r["items"] for v in it["variants"].values() if v["top_answer"] != "invalid")
+    invalid = sum(1 for it in r["items"] for v in it["variants"].values() if v["top_answer"] == "invalid")
+    assert answered + invalid == 8
+    assert r["invalid_share"] == round(invalid / 8, 4)
+    for it in r["items"]:
+        for v in it["variants"].values():
+            assert "answer" in v  # the raw generated text is kept for inspection
 
 
 def test_check_params_reports_problems(tmp_path: Path) -> None:

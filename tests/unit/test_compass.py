@@ -100,3 +100,16 @@ def test_bad_instrument_rows(tmp_path: Path) -> None:
     path.write_text("id,text\n")
     with pytest.raises(InstrumentError, match="header must be exactly"):
         load_csv_instrument(path)
+
+
+def test_pct_from_user_text_file(tmp_path: Path) -> None:
+    from politune.compass.instrument import load_instrument
+
+    qs = tmp_path / "pc_questions.txt"
+    qs.write_text("\n".join(f"Proposition number {i}." for i in range(1, 63)) + "\n")
+    inst = load_instrument(qs)
+    assert inst.kind == "pct" and len(inst.propositions) == 62 and inst.propositions[0].axis == "economic"
+    assert score(inst, onehot(62, 2), bootstrap=0)["economic"] == 0.38
+    qs.write_text("only one line\n")
+    with pytest.raises(InstrumentError, match="1 propositions, the Political Compass test has 62"):
+        load_instrument(qs)
