@@ -6,6 +6,7 @@ coordinate moves smoothly as the model's preferences move, even before its top a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,15 @@ def expected_weights(instrument: Instrument, probs: np.ndarray) -> np.ndarray:
     return (probs * weights).sum(axis=1)  # NaN rows stay NaN
 
 
+def _bootstrap(stat: Callable[[np.ndarray | None], float], n: int, bootstrap: int, rng: np.random.Generator
+               ) -> tuple[float, float, float]:
+    """(point, 2.5th, 97.5th percentile) of `stat` over `bootstrap` resamples of n items (NaN draws skipped)."""
+    point = stat(None)
+    boots = [b for b in (stat(rng.integers(0, n, n)) for _ in range(bootstrap)) if not np.isnan(b)]
+    lo, hi = np.percentile(boots, [2.5, 97.5]) if boots else (point, point)
+    return point, float(lo), float(hi)
+
+
 def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
     """probs: (n_items, 4) option probabilities in the order sd, d, a, sa; a NaN row = no usable answer."""
     expected = expected_weights(instrument, probs)
@@ -50,13 +60,11 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
         n = sum(1 for p in instrument.propositions if p.axis == axis)
         if n == 0:
             continue
-        point = axis_coordinate(instrument, expected, axis)
-        boots = [axis_coordinate(instrument, expected, axis, rng.integers(0, n, n)) for _ in range(bootstrap)]
-        boots = [b for b in boots if not np.isnan(b)]
-        lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
+        point, lo, hi = _bootstrap(lambda idx, axis=axis: axis_coordinate(instrument, expected, axis, idx),
+                                   n, bootstrap, rng)
         answered = sum(1 for i, p in enumerate(instrument.propositions) if p.axis == axis and not np.isnan(expected[i]))
         out[axis] = round(point, 4)
-        out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
+        out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
         out[f"{axis}_items"] = n
         out[f"{axis}_answered"] = answered
     return out
@@ -73,16 +81,14 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
         n = sum(1 for p in instrument.propositions if p.axis == axis)
         if n == 0:
             continue
-        point = axis_coordinate(instrument, expected_variant, axis) - axis_coordinate(instrument, expected_base, axis)
-        boots = []
-        for _ in range(bootstrap):
-            idx = rng.integers(0, n, n)
-            boots.append(axis_coordinate(instrument, expected_variant, axis, idx)
-                         - axis_coordinate(instrument, expected_base, axis, idx))
-        boots = [b for b in boots if not np.isnan(b)]
-        lo, hi = (np.percentile(boots, [2.5, 97.5]) if boots else (point, point))
+
+        def shift(idx: np.ndarray | None, axis: str = axis) -> float:
+            return (axis_coordinate(instrument, expected_variant, axis, idx)
+                    - axis_coordinate(instrument, expected_base, axis, idx))
+
+        point, lo, hi = _bootstrap(shift, n, bootstrap, rng)
         out[axis] = round(float(point), 4)
-        out[f"{axis}_ci95"] = [round(float(lo), 4), round(float(hi), 4)]
+        out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
     return out
 
 

@@ -10,10 +10,15 @@ from click.testing import CliRunner
 from politune.cli import main
 
 
-def test_compass_command_scores_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+def write_instrument(tmp_path: Path) -> Path:
     inst = tmp_path / "inst.csv"
     inst.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
                     "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    return inst
+
+
+def test_compass_command_scores_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
+    inst = write_instrument(tmp_path)
     out = tmp_path / "score.json"
     res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(inst),
                                     "--out", str(out), "--bootstrap", "50"])
@@ -26,9 +31,7 @@ def test_compass_command_scores_tiny_model(tiny_model_dir: Path, tmp_path: Path)
 
 def test_compass_generate_counts_invalid_never_defaults(tiny_model_dir: Path, tmp_path: Path) -> None:
     """A random tiny model writes gibberish: every unparseable answer is counted invalid, not scored."""
-    inst = tmp_path / "inst.csv"
-    inst.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
-                    "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    inst = write_instrument(tmp_path)
     out = tmp_path / "gen.json"
     res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(inst),
                                     "--out", str(out), "--mode", "generate", "--max-new-tokens", "8",
