@@ -49,7 +49,6 @@ def evaluate_instrument(p: EvaluateParams, backend: Any, instrument: Instrument,
     per_variant: dict[str, Any] = {}
     expected: list[np.ndarray] = []
     refusal: list[np.ndarray] = []
-    texts: list[str | None] = [None] * len(instrument.propositions)
     item_variants: list[dict[str, Any]] = [{} for _ in instrument.propositions]
     for v, seed in variants(p):
         name = v.name + (f"-seed{seed}" if p.mode != "logprob" else "")
@@ -65,8 +64,6 @@ def evaluate_instrument(p: EvaluateParams, backend: Any, instrument: Instrument,
         refusal.append(e.refusal)
         for k, row in enumerate(per_item(instrument, e.probs, e.texts)):
             item_variants[k][name] = {key: row[key] for key in ("expected_weight", "top_answer", "answer") if key in row}
-            if texts[k] is None and row.get("answer"):
-                texts[k] = row["answer"]
     stack = np.vstack(expected)  # (variants, items)
     answered = ~np.isnan(stack)
     counts = answered.sum(axis=0)

@@ -30,6 +30,10 @@ class TransformersBackend:
         self.progress = progress
         self.share_prefix = share_prefix
 
+    @property
+    def pad_id(self) -> int:
+        return self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
+
     def render(self, messages: Messages) -> list[int]:
         ids = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         if isinstance(ids, dict) or hasattr(ids, "input_ids"):
@@ -39,12 +43,21 @@ class TransformersBackend:
     def _encode_option(self, option: str) -> list[int]:
         return self.tok(option, add_special_tokens=False)["input_ids"]
 
+    def _left_pad(self, seqs: list[list[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ids, attention mask) with each sequence right-aligned, so all rows end at the last column."""
+        width = max(len(s) for s in seqs)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros((len(seqs), width), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, width - len(s) :] = torch.tensor(s)
+            mask[i, width - len(s) :] = 1
+        return ids, mask
+
     @torch.inference_mode()
     def _forward(self, seqs: list[list[int]]) -> torch.Tensor:
         """Right-padded batch -> log-softmax over the vocabulary, shape (b, t, v)."""
         width = max(len(s) for s in seqs)
-        pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
-        ids = torch.full((len(seqs), width), pad, dtype=torch.long)
+        ids = torch.full((len(seqs), width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((len(seqs), width), dtype=torch.long)
         for i, s in enumerate(seqs):
             ids[i, : len(s)] = torch.tensor(s)
@@ -99,16 +112,10 @@ class TransformersBackend:
         import copy
 
         device = next(self.model.parameters()).device
-        pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
         for start in tqdm(range(0, len(rendered), self.batch_size), desc=f"score {self.model_id}",
                           disable=not self.progress, mininterval=2):
             batch = rendered[start : start + self.batch_size]
-            width = max(len(s) for s in batch)
-            ids = torch.full((len(batch), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for i, s in enumerate(batch):
-                ids[i, width - len(s) :] = torch.tensor(s)
-                mask[i, width - len(s) :] = 1
+            ids, mask = self._left_pad(batch)
             pos = (mask.cumsum(-1) - 1).clamp(min=0)
             out = self.model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device),
                              use_cache=True)
@@ -136,21 +143,16 @@ class TransformersBackend:
         rendered = [self.render(m) for m in prompts]
         order = sorted(range(len(rendered)), key=lambda i: len(rendered[i]))
         out: list[dict[str, Any]] = [{}] * len(rendered)
-        pad = self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
         torch.manual_seed(seed)
         for start in tqdm(range(0, len(order), self.batch_size), desc=f"generate {self.model_id}",
                           disable=not self.progress, mininterval=2):
             idx = order[start : start + self.batch_size]
-            width = max(len(rendered[i]) for i in idx)
-            ids = torch.full((len(idx), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(idx), width), dtype=torch.long)
-            for row, i in enumerate(idx):  # left padding: generation continues every row from its end
-                ids[row, width - len(rendered[i]) :] = torch.tensor(rendered[i])
-                mask[row, width - len(rendered[i]) :] = 1
+            ids, mask = self._left_pad([rendered[i] for i in idx])  # every row continues from its end
+            width = ids.shape[1]
             gen = self.model.generate(
                 input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
                 do_sample=temperature > 0, temperature=temperature if temperature > 0 else None,
-                top_k=top_k if temperature > 0 else None, top_p=None, pad_token_id=pad,
+                top_k=top_k if temperature > 0 else None, top_p=None, pad_token_id=self.pad_id,
             )
             for row, i in enumerate(idx):
                 new = gen[row, width:].tolist()
