@@ -67,8 +67,11 @@ class IngestParams(_Section):
     max_chars: PosInt = 1500
     drop_retruths: bool = True
     drop_replies: bool = False
+    min_words: Annotated[int, Field(ge=0)] = 0
     near_dup_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
     max_reject_fraction: Fraction = 0.6
+    language: Literal["any", "en"] = "any"
+    min_stopword_share: Fraction = 0.1
 
 
 class AnnotateParams(_Section):

@@ -10,8 +10,8 @@ import time
 
 import click
 
-from politune.corpus.ingest import ingest
-from politune.io import atomic_path, write_jsonl
+from politune.corpus.ingest import FileSink, ingest
+from politune.io import atomic_path
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 
@@ -21,21 +21,24 @@ from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    res = ingest(p.corpora, p.ingest)
-    per_side = res.counts["per_side"]
-    for name, c in p.corpora.items():
-        if res.counts["per_corpus"][name].get("kept", 0) == 0:
-            raise ValueError(
-                f"corpus {name!r} ({c.path}) kept no posts (counts: {res.counts['per_corpus'][name]}); "
-                "check the path and format, or lower ingest.min_chars"
-            )
-    with atomic_path("data/quarantine/ingest") as qdir:
-        qdir.mkdir()
-        for n, reason in enumerate(sorted(res.rejects), start=1):
-            write_jsonl(qdir / f"{n:02d}_{reason}.jsonl", res.rejects[reason])
-    write_jsonl("data/interim/posts.jsonl", res.posts)
-    write_metrics("metrics/ingest.json", {**res.counts["total"], "per_corpus": res.counts["per_corpus"],
-                                          "kept_per_side": per_side}, t0)
+    # both outputs are written to temporaries and renamed into place only when ingestion completes
+    with atomic_path("data/interim/posts.jsonl") as posts, atomic_path("data/quarantine/ingest") as qdir:
+        sink = FileSink(posts, qdir)
+        try:
+            res = ingest(p.corpora, p.ingest, sink=sink)
+        finally:
+            sink.close()
+        for name, c in p.corpora.items():
+            if res.counts["per_corpus"][name].get("kept", 0) == 0:
+                raise ValueError(
+                    f"corpus {name!r} ({c.path}) kept no posts (counts: {res.counts['per_corpus'][name]}); "
+                    "check the path and format, or lower ingest.min_chars"
+                )
+    total = res.counts["total"]
+    elapsed = max(time.time() - t0, 1e-9)
+    write_metrics("metrics/ingest.json", {**total, "per_corpus": res.counts["per_corpus"],
+                                          "kept_per_side": res.counts["per_side"],
+                                          "rows_per_second": round(total.get("rows_in", 0) / elapsed)}, t0)
 
 
 if __name__ == "__main__":

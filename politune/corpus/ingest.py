@@ -1,7 +1,12 @@
-"""Ingest: read every configured corpus, clean, deduplicate, and account for every row.
+"""Ingest: read every configured corpus, clean, deduplicate, and account for every row, in bounded memory.
 
-Returns kept posts (one dict each) plus rejects grouped by reason; the counts add up:
-rows_in = kept + sum(rejected by reason), per corpus and in total.
+Readers hand over chunks of up to 50,000 rows; each chunk is cleaned and filtered with polars expressions
+and deduplicated (exact keys, then MinHash near duplicates) against everything kept so far, then written
+to a `Sink` (files for the stage, memory for tests). Memory holds one chunk plus the dedup state: a 64-bit
+key per kept post, its band keys and its shingle hashes (a few hundred bytes per kept post).
+
+Counts add up: rows_in = kept + sum(rejected.<reason>), per corpus and in total (checked before returning).
+Posts and rejects come out in input order, so the output is identical from run to run.
 """
 
 from __future__ import annotations
@@ -11,29 +16,107 @@ import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import IO, Any, Protocol
 
+import numpy as np
+import polars as pl
 from tqdm import tqdm
 
-from politune.corpus.clean import NearDupIndex, clean_text, dedup_key, is_url_only
-from politune.corpus.readers import Item, Reject, Row, read_politosphere, read_table, read_truthsocial
+from politune.corpus.clean import (
+    NearDupIndex,
+    clean_series,
+    dedup_keys,
+    normalized,
+    truncate,
+    url_only,
+    word_counts,
+)
+from politune.corpus.readers import Chunk, Reject, read_politosphere, read_table, read_truthsocial
 from politune.params import CorpusSpec, IngestParams
 
 log = logging.getLogger(__name__)
+
+POST_COLUMNS = ("corpus", "line", "post_id", "side", "source_file", "source_id", "text", "truncated")
+# frequent English function words: the `language: en` filter keeps posts where enough words are among them
+EN_STOPWORDS = frozenset(
+    ["a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "like", "more", "most", "my", "no", "not", "now", "of", "on", "one", "only", "or", "our", "out", "people", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "which", "who", "why", "will", "with", "would", "you", "your"]
+)
 
 
 class RejectFractionError(RuntimeError):
     pass
 
 
+class Sink(Protocol):
+    def write_posts(self, df: pl.DataFrame) -> None: ...
+    def write_rejects(self, rejects: list[Reject]) -> None: ...
+
+
 @dataclass
-class IngestResult:
+class MemorySink:
     posts: list[dict[str, Any]] = field(default_factory=list)
     rejects: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
-    counts: dict[str, Any] = field(default_factory=dict)
+
+    def write_posts(self, df: pl.DataFrame) -> None:
+        self.posts.extend(df.to_dicts())
+
+    def write_rejects(self, rejects: list[Reject]) -> None:
+        for r in rejects:
+            self.rejects[r.reason].append(r.as_dict())
 
 
-def iter_corpus(name: str, spec: CorpusSpec, p: IngestParams, root: str = ".") -> Iterator[Item]:
+class FileSink:
+    """Posts to one JSONL file; rejects to `<quarantine>/<n>_<reason>.jsonl` (n by sorted reason, on close)."""
+
+    def __init__(self, posts_path: str | Path, quarantine_dir: str | Path):
+        self.posts_path = Path(posts_path)
+        self.qdir = Path(quarantine_dir)
+        self.qdir.mkdir(parents=True, exist_ok=True)
+        self._posts: IO[bytes] = self.posts_path.open("wb")
+        self._q: dict[str, IO[bytes]] = {}
+
+    def write_posts(self, df: pl.DataFrame) -> None:
+        if len(df):
+            df.write_ndjson(self._posts)
+
+    def write_rejects(self, rejects: list[Reject]) -> None:
+        by_reason: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in rejects:
+            by_reason[r.reason].append(r.as_dict())
+        for reason, rows in by_reason.items():
+            if reason not in self._q:
+                self._q[reason] = (self.qdir / f"{reason}.jsonl.part").open("wb")
+            pl.DataFrame(rows, schema=_REJECT_SCHEMA).write_ndjson(self._q[reason])
+
+    def close(self) -> None:
+        self._posts.close()
+        for n, reason in enumerate(sorted(self._q), start=1):
+            self._q[reason].close()
+            (self.qdir / f"{reason}.jsonl.part").rename(self.qdir / f"{n:02d}_{reason}.jsonl")
+
+
+_REJECT_SCHEMA = {"corpus": pl.String, "source_file": pl.String, "line": pl.Int64, "reason": pl.String,
+                  "detail": pl.String, "raw": pl.String}
+
+
+@dataclass
+class IngestResult:
+    counts: dict[str, Any]
+    sink: Sink
+
+    @property
+    def posts(self) -> list[dict[str, Any]]:
+        assert isinstance(self.sink, MemorySink), "posts are in memory only with a MemorySink"
+        return self.sink.posts
+
+    @property
+    def rejects(self) -> dict[str, list[dict[str, Any]]]:
+        assert isinstance(self.sink, MemorySink), "rejects are in memory only with a MemorySink"
+        return self.sink.rejects
+
+
+def iter_corpus(name: str, spec: CorpusSpec, p: IngestParams, root: str = ".") -> Iterator[Chunk]:
     path = f"{root}/{spec.path}"
     if spec.format == "truthsocial":
         return read_truthsocial(name, path, p.drop_retruths, p.drop_replies)
@@ -46,84 +129,138 @@ def post_id(corpus: str, rid: str) -> str:
     return hashlib.sha1(f"{corpus}\x1f{rid}".encode()).hexdigest()[:16]
 
 
-def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".") -> IngestResult:
-    res = IngestResult()
-    seen_exact: dict[str, str] = {}
-    near = NearDupIndex(p.near_dup_threshold)
-    near_ids: list[str] = []
-    per_corpus: dict[str, Counter] = {}
-    per_file: dict[str, Counter] = defaultdict(Counter)
-    first_bad_lines: dict[str, list[int]] = defaultdict(list)
+class _Deduper:
+    """Exact keys (a set of 64-bit hashes) and near duplicates (MinHash LSH), across all corpora."""
 
-    def reject(r: Reject) -> None:
-        per_corpus[r.corpus][f"rejected.{r.reason}"] += 1
-        per_file[r.source_file]["malformed" if r.malformed else "filtered"] += 1
-        if r.malformed and len(first_bad_lines[r.source_file]) < 5:
-            first_bad_lines[r.source_file].append(r.line)
-        res.rejects[r.reason].append(
-            {"corpus": r.corpus, "source_file": r.source_file, "line": r.line, "reason": r.reason,
-             "detail": r.detail, "raw": r.raw}
+    def __init__(self, threshold: float):
+        self.exact: dict[int, str] = {}  # dedup key -> post id that kept it
+        self.near = NearDupIndex(threshold)
+        self.near_ids: list[str] = []  # kept ordinal -> post id
+
+
+def _filter_reasons(cleaned: pl.Series, norm: pl.Series, p: IngestParams) -> tuple[pl.Series, pl.Series]:
+    """(reason or null per row, detail or null per row) for the content filters, first failing one wins."""
+    df = pl.DataFrame({"c": cleaned, "k": norm, "n": cleaned.str.len_chars(), "w": word_counts(norm),
+                       "url": url_only(cleaned)})
+    reason = pl.when(pl.col("c") == "").then(pl.lit("deleted"))
+    detail = pl.when(pl.col("c") == "").then(pl.lit("empty or deleted body"))
+    reason = reason.when(pl.col("url")).then(pl.lit("url_only"))
+    detail = detail.when(pl.col("url")).then(pl.lit("only links, no text"))
+    short = pl.col("n") < p.min_chars
+    reason = reason.when(short).then(pl.lit("too_short"))
+    detail = detail.when(short).then(pl.format("{} chars < ingest.min_chars={}", pl.col("n"), pl.lit(p.min_chars)))
+    few = pl.col("w") < p.min_words
+    reason = reason.when(few).then(pl.lit("too_few_words"))
+    detail = detail.when(few).then(pl.format("{} words < ingest.min_words={}", pl.col("w"), pl.lit(p.min_words)))
+    if p.language == "en":
+        share = (
+            pl.col("k").str.split(" ")
+            .list.eval(pl.element().is_in(list(EN_STOPWORDS))).list.mean().fill_null(0.0)
         )
+        other = (pl.col("w") >= 5) & (share < p.min_stopword_share)
+        reason = reason.when(other).then(pl.lit("not_english"))
+        detail = detail.when(other).then(
+            pl.format("English function-word share {} < ingest.min_stopword_share={}", share.round(2),
+                      pl.lit(p.min_stopword_share)))
+    out = df.select(reason.otherwise(None).alias("reason"), detail.otherwise(None).alias("detail"))
+    return out["reason"], out["detail"]
 
+
+def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, counts: Counter, sink: Sink) -> None:
+    rejects = list(chunk.rejects)
+    counts["rows_in"] += chunk.rows_in
+    n = len(chunk.lines)
+    if n:
+        cleaned = clean_series(chunk.texts)
+        truncated = cleaned.str.len_chars() > p.max_chars
+        cleaned = truncate(cleaned, p.max_chars)
+        norm = normalized(cleaned)
+        reason, detail = _filter_reasons(cleaned, norm, p)
+        keys = dedup_keys(norm).to_numpy()
+        reason_l, detail_l = reason.to_list(), detail.to_list()
+        alive = np.array([r is None for r in reason_l], dtype=bool)
+        ids = [post_id(chunk.corpus, rid) for rid in chunk.ids]
+        # exact duplicates, in input order: against earlier chunks, then within this one
+        for i in np.flatnonzero(alive):
+            k = int(keys[i])
+            first = dd.exact.get(k)
+            if first is not None:
+                alive[i] = False
+                reason_l[i], detail_l[i] = "duplicate", f"same text as post {first}"
+            else:
+                dd.exact[k] = ids[i]
+        kept, matches = dd.near.add_batch(norm, alive)
+        kept_rows = np.flatnonzero(kept)
+        dd.near_ids.extend(ids[i] for i in kept_rows)  # kept ordinals of this chunk, in order
+        for row, ordinal, sim in matches:
+            reason_l[row], detail_l[row] = "near_duplicate", f"Jaccard {sim:.2f} with post {dd.near_ids[ordinal]}"
+        for i in np.flatnonzero(~kept):
+            rejects.append(Reject(chunk.corpus, chunk.source_file, chunk.lines[i], reason_l[i], detail_l[i],
+                                  chunk.texts[i][:2000], malformed=False))
+        rejects.sort(key=lambda r: r.line)
+        counts["truncated"] += int(truncated.gather(kept_rows).sum())
+        counts["kept"] += len(kept_rows)
+        idx = pl.Series(kept_rows, dtype=pl.UInt32)
+        posts = pl.DataFrame({
+            "corpus": pl.Series([chunk.corpus] * len(kept_rows), dtype=pl.String),
+            "line": pl.Series(chunk.lines, dtype=pl.Int64).gather(idx),
+            "post_id": pl.Series(ids, dtype=pl.String).gather(idx),
+            "side": pl.Series([side] * len(kept_rows), dtype=pl.String),
+            "source_file": pl.Series([chunk.source_file] * len(kept_rows), dtype=pl.String),
+            "source_id": pl.Series(chunk.ids, dtype=pl.String).gather(idx),
+            "text": cleaned.gather(idx),
+            "truncated": truncated.gather(idx),
+        })
+        sink.write_posts(posts)
+    for r in rejects:
+        counts[f"rejected.{r.reason}"] += 1
+    sink.write_rejects(rejects)
+
+
+def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sink: Sink | None = None) -> IngestResult:
+    """Read, clean and deduplicate every corpus into `sink` (a MemorySink when None). Returns the counts."""
+    sink = sink if sink is not None else MemorySink()
+    dd = _Deduper(p.near_dup_threshold)
+    per_corpus: dict[str, Counter] = {}
+    per_side: Counter = Counter()
     for name, spec in corpora.items():
-        per_corpus[name] = Counter()
+        counts = per_corpus[name] = Counter()
         log.info("ingest: reading corpus %s (%s) from %s", name, spec.format, spec.path)
-        for item in tqdm(iter_corpus(name, spec, p, root), desc=f"ingest {name}", unit=" rows", mininterval=2):
-            per_corpus[name]["rows_in"] += 1
-            per_file[item.source_file]["rows"] += 1
-            if isinstance(item, Reject):
-                reject(item)
-                continue
-            row: Row = item
-            cleaned = clean_text(row.text)
-
-            def rej(reason: str, detail: str, row: Row = row, malformed: bool = False) -> None:
-                reject(Reject(row.corpus, row.source_file, row.line, reason, detail, row.text[:2000], malformed))
-
-            if not cleaned:
-                rej("deleted", "empty or deleted body")
-                continue
-            if is_url_only(cleaned):
-                rej("url_only", "only links, no text")
-                continue
-            if len(cleaned) < p.min_chars:
-                rej("too_short", f"{len(cleaned)} chars < ingest.min_chars={p.min_chars}")
-                continue
-            truncated = len(cleaned) > p.max_chars
-            if truncated:
-                cleaned = cleaned[: p.max_chars].rsplit(" ", 1)[0]
-                per_corpus[name]["truncated"] += 1
-            key = dedup_key(cleaned)
-            if key in seen_exact:
-                rej("duplicate", f"same text as post {seen_exact[key]}")
-                continue
-            pid = post_id(name, row.id)
-            match, sim = near.add_or_match(cleaned)
-            if match is not None:
-                rej("near_duplicate", f"Jaccard {sim:.2f} with post {near_ids[match]}")
-                continue
-            near_ids.append(pid)
-            seen_exact[key] = pid
-            per_corpus[name]["kept"] += 1
-            res.posts.append(
-                {"post_id": pid, "corpus": name, "side": spec.side, "source_file": row.source_file,
-                 "line": row.line, "source_id": row.id, "text": cleaned, "truncated": truncated}
-            )
-
-    for f, c in per_file.items():
-        frac = c["malformed"] / max(c["rows"], 1)
-        if frac > p.max_reject_fraction:
-            raise RejectFractionError(
-                f"{f}: {c['malformed']} of {c['rows']} rows ({frac:.0%}) could not be read (first at lines "
-                f"{first_bad_lines[f]}); above ingest.max_reject_fraction={p.max_reject_fraction}. Check the "
-                f"file's format and the corpus `format` in params, or raise ingest.max_reject_fraction."
-            )
-    total = Counter()
+        file_rows: Counter = Counter()
+        file_bad: Counter = Counter()
+        first_bad: dict[str, list[int]] = defaultdict(list)
+        with tqdm(desc=f"ingest {name}", unit=" rows", mininterval=2, unit_scale=True) as bar:
+            for chunk in iter_corpus(name, spec, p, root):
+                kept_before = counts["kept"]
+                _process_chunk(chunk, spec.side, p, dd, counts, sink)
+                per_side[spec.side] += counts["kept"] - kept_before
+                bar.update(chunk.rows_in)
+                bar.set_postfix(kept=counts["kept"], refresh=False)
+                f = chunk.source_file
+                file_rows[f] += chunk.rows_in
+                for r in chunk.rejects:
+                    if r.malformed:
+                        file_bad[f] += 1
+                        if len(first_bad[f]) < 5:
+                            first_bad[f].append(r.line)
+                if chunk.done:
+                    _check_reject_fraction(f, file_bad[f], file_rows[f], first_bad[f], p.max_reject_fraction)
+        rejected = sum(v for k, v in counts.items() if k.startswith("rejected."))
+        if counts["rows_in"] != counts["kept"] + rejected:
+            raise RuntimeError(f"ingest accounting broken for {name}: {dict(counts)}")
+    total: Counter = Counter()
     for c in per_corpus.values():
         total.update(c)
-    res.counts = {"total": dict(total), "per_corpus": {k: dict(v) for k, v in per_corpus.items()},
-                  "per_side": dict(Counter(p_["side"] for p_ in res.posts))}
-    for name, c in per_corpus.items():
-        rejected = sum(v for k, v in c.items() if k.startswith("rejected."))
-        assert c["rows_in"] == c["kept"] + rejected, f"ingest accounting broken for {name}: {dict(c)}"
-    return res
+    counts_out = {"total": dict(total), "per_corpus": {k: dict(v) for k, v in per_corpus.items()},
+                  "per_side": dict(per_side)}
+    return IngestResult(counts_out, sink)
+
+
+def _check_reject_fraction(path: str, bad: int, rows: int, first: list[int], limit: float) -> None:
+    frac = bad / max(rows, 1)
+    if frac > limit:
+        raise RejectFractionError(
+            f"{path}: {bad} of {rows} rows ({frac:.0%}) could not be read (first at lines {first}); above "
+            f"ingest.max_reject_fraction={limit}. Check the file's format and the corpus `format` in params, "
+            "or raise ingest.max_reject_fraction."
+        )

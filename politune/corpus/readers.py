@@ -1,4 +1,5 @@
-"""Streaming readers for the real dump formats. Each yields `Row` or `Reject`, one per input line.
+"""Streaming readers for the real dump formats. Each yields `Chunk`s: up to `CHUNK_ROWS` readable rows as
+columns, plus a `Reject` for every line it could not read or filtered out (never a silent drop).
 
 - Truth Social dataset (Gerard, Botzer, Weninger; ICWSM 2023): `truths.tsv`, tab-separated, UTF-8,
   header `id timestamp time_scraped is_retruth is_reply author like_count retruth_count reply_count
@@ -7,10 +8,11 @@
   (or `.zst`) files, one Pushshift-style JSON object per line (`id`, `body`, `subreddit`,
   `author`, `created_utc`, ...), and a subreddit metadata file (one JSON object per line with
   `subreddit` and `party`: "dem", "rep" or null) used to keep the communities of one party.
-- Generic JSONL / CSV / Parquet with `text_column` and optional `id_column`.
+- Generic JSONL (optionally .bz2/.zst), CSV and Parquet with `text_column` and optional `id_column`.
 
-Readers never drop a line silently: a line that cannot be read becomes a `Reject` with its file,
-line number and reason. Memory stays bounded: files are read line by line (Parquet in batches).
+Memory stays bounded: files are read line by line (Parquet in record batches) and handed on in chunks.
+JSON is parsed with orjson; a line orjson refuses is parsed again with the standard library only to name
+the reason (invalid JSON, bad UTF-8, lone surrogate).
 """
 
 from __future__ import annotations
@@ -19,23 +21,20 @@ import bz2
 import csv
 import io
 import json
+import queue
+import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 DELETED_BODIES = {"[deleted]", "[removed]", "[deleted by user]"}
 TRUTHS_REQUIRED = ("id", "text")
-
-
-@dataclass
-class Row:
-    corpus: str
-    source_file: str
-    line: int
-    id: str
-    text: str
-    meta: dict[str, Any] = field(default_factory=dict)
+CHUNK_ROWS = 50_000
+RAW_KEEP = 2000  # characters of a rejected line kept in quarantine
 
 
 @dataclass
@@ -49,71 +48,166 @@ class Reject:
     # malformed = the line itself is broken (counts toward max_reject_fraction); otherwise a filter
     malformed: bool = True
 
+    def as_dict(self) -> dict[str, Any]:
+        return {"corpus": self.corpus, "source_file": self.source_file, "line": self.line, "reason": self.reason,
+                "detail": self.detail, "raw": self.raw}
 
-Item = Row | Reject
+
+@dataclass
+class Chunk:
+    """Readable rows of one file as columns (line numbers, source ids, texts) and the rejects among them.
+
+    Posts are traced back to their source by file and line; other columns of the dump are not carried."""
+
+    corpus: str
+    source_file: str
+    lines: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    done: bool = False  # the last chunk of its file
+
+    @property
+    def rows_in(self) -> int:
+        return len(self.lines) + len(self.rejects)
+
+    def reject(self, line: int, reason: str, detail: str, raw: str = "", malformed: bool = True) -> None:
+        self.rejects.append(Reject(self.corpus, self.source_file, line, reason, detail, raw[:RAW_KEEP], malformed))
+
+    def add(self, line: int, rid: str, text: str) -> None:
+        self.lines.append(line)
+        self.ids.append(rid)
+        self.texts.append(text)
 
 
-def _decode_lines(path: Path, stream: io.BufferedIOBase) -> Iterator[tuple[int, str | None, bytes]]:
-    """Yield (line_no, text or None if not UTF-8, raw bytes); strips BOM and CR/LF."""
-    for n, raw in enumerate(stream, start=1):
-        b = raw.rstrip(b"\n").rstrip(b"\r")
-        if n == 1 and b.startswith(b"\xef\xbb\xbf"):
-            b = b[3:]
+class _Chunker:
+    """Hands out a fresh Chunk whenever the current one holds CHUNK_ROWS rows."""
+
+    def __init__(self, corpus: str, source_file: str):
+        self.corpus, self.source_file = corpus, source_file
+        self.chunk = Chunk(corpus, source_file)
+
+    def full(self) -> bool:
+        return len(self.chunk.lines) + len(self.chunk.rejects) >= CHUNK_ROWS
+
+    def take(self, done: bool = False) -> Chunk:
+        c, self.chunk = self.chunk, Chunk(self.corpus, self.source_file)
+        c.done = done
+        return c
+
+
+BLOCK = 4 << 20  # bytes read (and decompressed) at a time
+
+
+def _blocks(stream: io.BufferedIOBase, threaded: bool) -> Iterator[bytes]:
+    """Blocks of the stream; with `threaded`, a second thread reads ahead (bz2 and zstd release the GIL while
+    decompressing, so decompression runs on the second core beside parsing)."""
+    if not threaded:
+        while block := stream.read(BLOCK):
+            yield block
+        return
+    q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def work() -> None:
         try:
-            yield n, b.decode("utf-8"), b
-        except UnicodeDecodeError:
-            yield n, None, b
+            while not stop.is_set() and (block := stream.read(BLOCK)):
+                q.put(block)
+            q.put(None)
+        except BaseException as e:  # handed to the reading thread, which raises it
+            q.put(e)
+
+    t = threading.Thread(target=work, daemon=True, name="politune-read-ahead")
+    t.start()
+    try:
+        while (item := q.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while t.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
+
+
+def _lines(stream: io.BufferedIOBase, threaded: bool = False) -> Iterator[tuple[int, bytes]]:
+    """(line number from 1, bytes without BOM and CR/LF); a last line without a newline counts too."""
+    n = 0
+    rest = b""
+    for block in _blocks(stream, threaded):
+        parts = (rest + block).split(b"\n") if rest else block.split(b"\n")
+        rest = parts.pop()
+        for b in parts:
+            n += 1
+            if n == 1 and b.startswith(b"\xef\xbb\xbf"):
+                b = b[3:]
+            yield n, b[:-1] if b.endswith(b"\r") else b
+    if rest:
+        n += 1
+        if n == 1 and rest.startswith(b"\xef\xbb\xbf"):
+            rest = rest[3:]
+        yield n, rest[:-1] if rest.endswith(b"\r") else rest
 
 
 def _open_compressed(path: Path) -> io.BufferedIOBase:
     if path.suffix == ".bz2":
-        return bz2.open(path, "rb")  # type: ignore[return-value]
+        return bz2.BZ2File(path, "rb")  # type: ignore[return-value]
     if path.suffix == ".zst":
-        try:
-            import zstandard
-        except ImportError as e:  # pragma: no cover - optional
-            raise RuntimeError(f"{path}: reading .zst needs the `zstandard` package (pip install zstandard)") from e
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(path.open("rb")))  # type: ignore[arg-type]
-    return path.open("rb")
+        import zstandard
+
+        return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"), closefd=True)  # type: ignore[return-value]
+    return path.open("rb", buffering=1 << 20)
 
 
-def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_replies: bool) -> Iterator[Item]:
+def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_replies: bool) -> Iterator[Chunk]:
     path = Path(path)
-    with path.open("rb") as f:
+    src = str(path)
+    ch = _Chunker(corpus, src)
+    with path.open("rb", buffering=1 << 20) as f:
         header: list[str] | None = None
-        for n, line, raw in _decode_lines(path, f):
-            src = str(path)
-            if line is None:
-                yield Reject(corpus, src, n, "bad_encoding", "not valid UTF-8", raw.decode("utf-8", "replace"))
+        ii = ti = rti = rpi = width = -1
+        for n, b in _lines(f):
+            c = ch.chunk
+            try:
+                line = b.decode("utf-8")
+            except UnicodeDecodeError as e:
+                c.reject(n, "bad_encoding", f"not valid UTF-8 at byte {e.start}", b.decode("utf-8", "replace"))
                 continue
             if header is None:
                 header = line.split("\t")
-                missing = [c for c in TRUTHS_REQUIRED if c not in header]
+                missing = [col for col in TRUTHS_REQUIRED if col not in header]
                 if missing:
                     raise ValueError(
                         f"{path}: header lacks column(s) {missing}; expected the Truth Social truths.tsv header "
                         f"(id, timestamp, ..., text, ...), got {header[:6]}..."
                     )
+                idx = {name: i for i, name in enumerate(header)}
+                ii, ti = idx["id"], idx["text"]
+                rti, rpi = idx.get("is_retruth", -1), idx.get("is_reply", -1)
+                width = len(header)
                 continue
             if not line.strip():
-                yield Reject(corpus, src, n, "blank_line", "empty line", "", malformed=False)
+                c.reject(n, "blank_line", "empty line", malformed=False)
                 continue
             cells = line.split("\t")
-            if len(cells) != len(header):
-                yield Reject(corpus, src, n, "parse_error", f"{len(cells)} fields, header has {len(header)}", line)
+            if len(cells) != width:
+                c.reject(n, "parse_error", f"{len(cells)} fields, header has {width}", line)
                 continue
-            rec = dict(zip(header, cells, strict=True))
-            if "\x00" in rec["text"]:
-                yield Reject(corpus, src, n, "nul_byte", "NUL character inside text", line)
-                continue
-            if drop_retruths and rec.get("is_retruth") == "t":
-                yield Reject(corpus, src, n, "retruth", "repost of another truth", "", malformed=False)
-                continue
-            if drop_replies and rec.get("is_reply") == "t":
-                yield Reject(corpus, src, n, "reply", "reply filtered by ingest.drop_replies", "", malformed=False)
-                continue
-            meta = {k: rec[k] for k in ("author", "timestamp", "is_reply") if k in rec}
-            yield Row(corpus, src, n, rec["id"], rec["text"], meta)
+            text = cells[ti]
+            if "\x00" in text:
+                c.reject(n, "nul_byte", "NUL character inside text", line)
+            elif drop_retruths and rti >= 0 and cells[rti] == "t":
+                c.reject(n, "retruth", "repost of another truth", malformed=False)
+            elif drop_replies and rpi >= 0 and cells[rpi] == "t":
+                c.reject(n, "reply", "reply filtered by ingest.drop_replies", malformed=False)
+            else:
+                c.add(n, cells[ii], text)
+            if ch.full():
+                yield ch.take()
+    yield ch.take(done=True)
 
 
 def load_party_map(path: str | Path) -> dict[str, str | None]:
@@ -139,42 +233,61 @@ def load_party_map(path: str | Path) -> dict[str, str | None]:
     return out
 
 
-def _json_line_items(corpus: str, path: Path, text_key: str, id_key: str | None) -> Iterator[tuple[Item, dict]]:
+def _parse_json_line(b: bytes) -> tuple[dict | None, str, str]:
+    """(record, reason, detail): record None with a reason when the line cannot be used as an object."""
+    try:
+        rec = orjson.loads(b)
+    except orjson.JSONDecodeError:
+        try:
+            line = b.decode("utf-8")
+        except UnicodeDecodeError as e:
+            return None, "bad_encoding", f"not valid UTF-8 at byte {e.start}"
+        try:
+            rec = json.loads(line)  # accepts what orjson refuses on purpose: lone surrogates, NaN
+        except json.JSONDecodeError as e:
+            return None, "parse_error", f"invalid JSON: {e.msg} at char {e.pos}"
+        except RecursionError:
+            return None, "parse_error", "invalid JSON: nested too deeply"
+    if not isinstance(rec, dict):
+        return None, "parse_error", f"JSON {type(rec).__name__}, expected an object"
+    return rec, "", ""
+
+
+def _has_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int, dict, str]]:
+    """Yield (line, record, text) for usable lines; rejects go into the current chunk."""
     with _open_compressed(path) as f:
-        for n, line, raw in _decode_lines(path, f):
-            src = str(path)
-            if line is None:
-                yield Reject(corpus, src, n, "bad_encoding", "not valid UTF-8", raw.decode("utf-8", "replace")), {}
+        for n, b in _lines(f, threaded=path.suffix in (".bz2", ".zst")):
+            c = ch.chunk
+            if not b.strip():
+                c.reject(n, "blank_line", "empty line", malformed=False)
                 continue
-            if not line.strip():
-                yield Reject(corpus, src, n, "blank_line", "empty line", "", malformed=False), {}
+            rec, reason, detail = _parse_json_line(b)
+            if rec is None:
+                c.reject(n, reason, detail, b.decode("utf-8", "replace"))
                 continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                yield Reject(corpus, src, n, "parse_error", f"invalid JSON: {e.msg} at char {e.pos}", line[:2000]), {}
-                continue
-            if not isinstance(rec, dict):
-                yield Reject(corpus, src, n, "parse_error", f"JSON {type(rec).__name__}, expected an object", line[:2000]), {}
-                continue
-            if text_key not in rec or rec[text_key] is None:
-                yield Reject(corpus, src, n, "missing_text", f"no `{text_key}` field", line[:2000]), {}
-                continue
-            text = rec[text_key]
-            if not isinstance(text, str):
-                yield Reject(corpus, src, n, "bad_type", f"`{text_key}` is {type(text).__name__}, not a string", line[:2000]), {}
-                continue
-            if "\x00" in text:
-                yield Reject(corpus, src, n, "nul_byte", "NUL character inside text", line[:2000]), {}
-                continue
-            if any(0xD800 <= ord(c) <= 0xDFFF for c in text):
-                yield Reject(corpus, src, n, "bad_encoding", "lone surrogate in text", line[:2000]), {}
-                continue
-            rid = str(rec.get(id_key, n)) if id_key else str(n)
-            yield Row(corpus, src, n, rid, text, {}), rec
+            text = rec.get(text_key)
+            if text is None:
+                c.reject(n, "missing_text", f"no `{text_key}` field", b.decode("utf-8", "replace"))
+            elif not isinstance(text, str):
+                c.reject(n, "bad_type", f"`{text_key}` is {type(text).__name__}, not a string",
+                         b.decode("utf-8", "replace"))
+            elif "\x00" in text:
+                c.reject(n, "nul_byte", "NUL character inside text", b.decode("utf-8", "replace"))
+            elif _has_surrogate(text):
+                c.reject(n, "bad_encoding", "lone surrogate in text", b.decode("utf-8", "replace"))
+            else:
+                yield n, rec, text
 
 
-def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, parties: list[str]) -> Iterator[Item]:
+def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, parties: list[str]) -> Iterator[Chunk]:
     folder = Path(folder)
     party_of = load_party_map(metadata)
     wanted = set(parties)
@@ -182,59 +295,90 @@ def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, par
     if not files:
         raise FileNotFoundError(f"{folder}: no comments_YYYY-MM.bz2 (or .zst) files found")
     for path in files:
-        for item, rec in _json_line_items(corpus, path, "body", "id"):
-            if isinstance(item, Reject):
-                yield item
-                continue
-            sub = str(rec.get("subreddit", "")).lower()
-            party = party_of.get(sub)
+        ch = _Chunker(corpus, str(path))
+        for n, rec, text in _json_records(ch, path, "body"):
+            sub = str(rec.get("subreddit", ""))
+            party = party_of.get(sub.lower())
             if party not in wanted:
-                yield Reject(corpus, item.source_file, item.line, "other_party",
-                             f"r/{sub} party={party!r} not in {sorted(wanted)}", "", malformed=False)
-                continue
-            if item.text.strip() in DELETED_BODIES:
-                item.text = ""
-            item.meta = {"subreddit": rec.get("subreddit"), "author": rec.get("author"),
-                         "created_utc": rec.get("created_utc")}
-            yield item
+                ch.chunk.reject(n, "other_party", f"r/{sub} party={party!r} not in {sorted(wanted)}",
+                                malformed=False)
+            else:
+                ch.chunk.add(n, str(rec.get("id", n)), "" if text.strip() in DELETED_BODIES else text)
+            if ch.full():
+                yield ch.take()
+        yield ch.take(done=True)
 
 
-def read_table(corpus: str, path: str | Path, fmt: str, text_column: str, id_column: str | None) -> Iterator[Item]:
+def read_table(corpus: str, path: str | Path, fmt: str, text_column: str, id_column: str | None) -> Iterator[Chunk]:
     path = Path(path)
+    ch = _Chunker(corpus, str(path))
     if fmt == "jsonl":
-        for item, _ in _json_line_items(corpus, path, text_column, id_column):
-            yield item
-        return
-    if fmt == "csv":
-        with path.open("r", encoding="utf-8-sig", newline="", errors="strict") as f:
-            reader = csv.DictReader(f)
-            if reader.fieldnames is None or text_column not in reader.fieldnames:
-                raise ValueError(f"{path}: no `{text_column}` column (columns: {reader.fieldnames}); set text_column")
-            for rec in reader:
-                n = reader.line_num
-                text = rec.get(text_column)
-                if text is None:
-                    yield Reject(corpus, str(path), n, "parse_error", "row has fewer fields than the header", str(rec)[:2000])
-                    continue
-                if "\x00" in text:
-                    yield Reject(corpus, str(path), n, "nul_byte", "NUL character inside text", text[:2000])
-                    continue
-                rid = rec.get(id_column) if id_column else None
-                yield Row(corpus, str(path), n, str(rid if rid is not None else n), text)
-        return
-    if fmt == "parquet":
-        import pyarrow.parquet as pq
+        for n, rec, text in _json_records(ch, path, text_column):
+            rid = rec.get(id_column) if id_column else None
+            ch.chunk.add(n, str(rid if rid is not None else n), text)
+            if ch.full():
+                yield ch.take()
+    elif fmt == "csv":
+        yield from _read_csv(ch, path, text_column, id_column)
+    elif fmt == "parquet":
+        yield from _read_parquet(ch, path, text_column, id_column)
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+    yield ch.take(done=True)
 
-        pf = pq.ParquetFile(path)
-        n = 0
-        for batch in pf.iter_batches(batch_size=65536, columns=[c for c in (text_column, id_column) if c]):
-            d = batch.to_pydict()
-            for i, text in enumerate(d[text_column]):
-                n += 1
-                if not isinstance(text, str):
-                    yield Reject(corpus, str(path), n, "bad_type", f"`{text_column}` is {type(text).__name__}", "")
-                    continue
-                rid = d[id_column][i] if id_column else n
-                yield Row(corpus, str(path), n, str(rid), text)
-        return
-    raise ValueError(f"unknown format {fmt!r}")
+
+def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None) -> Iterator[Chunk]:
+    csv.field_size_limit(sys.maxsize)
+    with path.open("r", encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if header is None or text_column not in header:
+            raise ValueError(f"{path}: no `{text_column}` column (columns: {header}); set text_column for this corpus")
+        ti = header.index(text_column)
+        if id_column is not None and id_column not in header:
+            raise ValueError(f"{path}: no `{id_column}` column (columns: {header}); fix id_column for this corpus")
+        ii = header.index(id_column) if id_column else -1
+        width = len(header)
+        for cells in reader:
+            n = reader.line_num
+            c = ch.chunk
+            if not cells:
+                c.reject(n, "blank_line", "empty line", malformed=False)
+                continue
+            text = cells[ti] if len(cells) > ti else None
+            if len(cells) != width or text is None:
+                c.reject(n, "parse_error", f"{len(cells)} fields, header has {width}", ",".join(cells))
+            elif _has_surrogate(text):
+                c.reject(n, "bad_encoding", "not valid UTF-8", text.encode("utf-8", "replace").decode())
+            elif "\x00" in text:
+                c.reject(n, "nul_byte", "NUL character inside text", text)
+            else:
+                c.add(n, cells[ii] if ii >= 0 else str(n), text)
+            if ch.full():
+                yield ch.take()
+
+
+def _read_parquet(ch: _Chunker, path: Path, text_column: str, id_column: str | None) -> Iterator[Chunk]:
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    names = pf.schema_arrow.names
+    for col in (text_column, id_column):
+        if col is not None and col not in names:
+            raise ValueError(f"{path}: no `{col}` column (columns: {names}); set text_column/id_column for this corpus")
+    n = 0
+    for batch in pf.iter_batches(batch_size=CHUNK_ROWS, columns=[c for c in (text_column, id_column) if c]):
+        texts = batch.column(text_column).to_pylist()
+        ids = batch.column(id_column).to_pylist() if id_column else None
+        c = ch.chunk
+        for i, text in enumerate(texts):
+            n += 1  # parquet has no lines: the row number, from 1
+            if text is None:
+                c.reject(n, "missing_text", f"`{text_column}` is null")
+            elif not isinstance(text, str):
+                c.reject(n, "bad_type", f"`{text_column}` is {type(text).__name__}, not a string", str(text))
+            elif "\x00" in text:
+                c.reject(n, "nul_byte", "NUL character inside text", text)
+            else:
+                c.add(n, str(ids[i]) if ids is not None else str(n), text)
+        yield ch.take()

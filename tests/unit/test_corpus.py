@@ -108,3 +108,130 @@ def test_header_only_and_wrong_header(tmp_path: Path) -> None:
     spec = {"ts": CorpusSpec(format="truthsocial", path="truths.tsv", side="right")}
     with pytest.raises(ValueError, match="header lacks column"):
         ingest(spec, IngestParams(), root=str(tmp_path))
+
+
+# --- scale path: chunked, vectorized ingestion behaves like the one-post-at-a-time definition -------------
+
+
+def _reference_kept(texts: list[str], threshold: float) -> list[int]:
+    """The definition, one post at a time: drop exact twins (normalized text), then any post whose word
+    3-gram set has Jaccard >= threshold with a kept post."""
+    from politune.corpus.clean import normalized
+
+    norm = normalized(__import__("polars").Series(texts)).to_list()
+    kept: list[int] = []
+    sets: list[set] = []
+    seen: set[str] = set()
+    for i, t in enumerate(norm):
+        if t in seen:
+            continue
+        seen.add(t)
+        w = t.split(" ")
+        sh = {tuple(w[j : j + 3]) for j in range(len(w) - 2)} if len(w) >= 3 else {tuple(w)}
+        if any(len(sh & o) / len(sh | o) >= threshold for o in sets):
+            continue
+        kept.append(i)
+        sets.append(sh)
+    return kept
+
+
+def _planted_corpus(n: int, seed: int = 3) -> list[str]:
+    import random
+
+    r = random.Random(seed)
+    vocab = [f"w{k}" for k in range(600)]
+    texts: list[str] = []
+    for _ in range(n):
+        if texts and r.random() < 0.3:  # a near or exact copy of an earlier post: 0-4 words changed
+            w = r.choice(texts).split()
+            for _ in range(r.choice([0, 1, 1, 2, 3])):
+                w[r.randrange(len(w))] = r.choice(vocab)
+            texts.append(" ".join(w) + r.choice(["", "!", " ..."]))
+        else:
+            texts.append(" ".join(r.choice(vocab) for _ in range(r.randint(12, 60))))
+    return texts
+
+
+@pytest.mark.parametrize("threshold", [0.8, 0.6])
+def test_near_duplicates_match_the_definition_across_chunks(tmp_path: Path, threshold: float,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from politune.corpus import readers
+
+    texts = _planted_corpus(1200)
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
+    params = IngestParams(min_chars=1, near_dup_threshold=threshold)
+    want = _reference_kept(texts, threshold)
+    assert len(want) < len(texts) - 150  # the planted copies really are there
+    for chunk_rows in (50_000, 97):  # one chunk, and many chunks (near duplicates across chunk borders)
+        monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
+        res = ingest(spec, params, root=str(tmp_path))
+        got = [int(p["source_id"]) for p in res.posts]
+        assert got == want, f"chunk_rows={chunk_rows}: {len(set(got) ^ set(want))} posts differ"
+        c = res.counts["total"]
+        assert c["rows_in"] == c["kept"] + c["rejected.duplicate"] + c["rejected.near_duplicate"]
+        for r in res.rejects["near_duplicate"]:
+            sim = float(r["detail"].split()[1])
+            assert sim >= threshold
+
+
+def test_generic_tables_quarantine_bad_rows(tmp_path: Path) -> None:
+    good = [f"Post number {i} says public transit deserves more funding everywhere." for i in range(6)]
+    (tmp_path / "t.csv").write_bytes(
+        b"\xef\xbb\xbfid,text\r\n"  # BOM and CRLF accepted
+        + b"".join(f'{i},"{t}"\r\n'.encode() for i, t in enumerate(good[:3]))
+        + b"7\r\n"  # too few fields
+        + b'8,"bad byte \xff in text"\r\n'  # invalid UTF-8
+        + b"\r\n"  # blank line
+        + f'9,"{good[3]}"\r\n'.encode()
+    )
+    spec = {"c": CorpusSpec(format="csv", path="t.csv", side="left", id_column="id")}
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
+    c = res.counts["total"]
+    assert c["kept"] == 4 and c["rejected.parse_error"] == 1 and c["rejected.bad_encoding"] == 1
+    assert c["rejected.blank_line"] == 1 and c["rows_in"] == 7
+    assert [p["source_id"] for p in res.posts] == ["0", "1", "2", "9"]
+    assert {r["line"] for r in res.rejects["parse_error"]} == {5}
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"id": [1, 2, 3], "text": [good[4], None, good[5]]}), tmp_path / "t.parquet")
+    spec = {"q": CorpusSpec(format="parquet", path="t.parquet", side="right", id_column="id")}
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
+    assert res.counts["total"]["kept"] == 2 and res.rejects["missing_text"][0]["line"] == 2
+    pq.write_table(pa.table({"text": [1, 2]}), tmp_path / "ints.parquet")
+    spec = {"q": CorpusSpec(format="parquet", path="ints.parquet", side="right")}
+    with pytest.raises(RejectFractionError, match="ints.parquet: 2 of 2 rows"):
+        ingest(spec, IngestParams(), root=str(tmp_path))
+    (tmp_path / "h.csv").write_text("id,body\n")
+    with pytest.raises(ValueError, match="no `text` column"):
+        ingest({"h": CorpusSpec(format="csv", path="h.csv", side="left")}, IngestParams(), root=str(tmp_path))
+
+
+def test_compressed_lines_read_ahead_like_plain(tmp_path: Path) -> None:
+    import io
+
+    from politune.corpus.readers import BLOCK, _lines
+
+    data = b"\xef\xbb\xbffirst\r\n" + b"x" * (BLOCK + 5) + b"\n\nlast without newline"
+    plain = list(_lines(io.BytesIO(data)))
+    assert [n for n, _ in plain] == [1, 2, 3, 4] and plain[0][1] == b"first" and plain[3][1] == b"last without newline"
+    assert list(_lines(io.BytesIO(data), threaded=True)) == plain
+    # a generator abandoned half way stops its read-ahead thread
+    gen = _lines(io.BytesIO(data * 3), threaded=True)
+    next(gen)
+    gen.close()
+
+
+def test_language_and_word_filters(tmp_path: Path) -> None:
+    texts = ["The government should do more for the people who work in our factories.",
+             "Le gouvernement doit faire plus pour les gens qui travaillent dans nos usines.",
+             "Die Regierung muss mehr für die Menschen tun, die in unseren Fabriken arbeiten.",
+             "Short English post here."]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left")}
+    res = ingest(spec, IngestParams(min_chars=5, language="en", min_words=5), root=str(tmp_path))
+    assert [p["text"] for p in res.posts] == [texts[0]]
+    assert res.counts["total"]["rejected.not_english"] == 2
+    assert res.counts["total"]["rejected.too_few_words"] == 1

@@ -25,3 +25,13 @@ def test_shared_prefix_matches_full_scoring(tiny_model_dir: Path) -> None:
     for i, p in enumerate(prompts):
         np.testing.assert_allclose(shared.option_logprobs([p], options)[0], a[i], atol=1e-4)
     assert (a < 0).all()
+
+
+def test_single_token_options_match_full_scoring(tiny_model_dir: Path) -> None:
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    prompts = [[{"role": "user", "content": t}] for t in ["Taxes?", "A much longer prompt about wages and rent."]]
+    options = [o for o in ("A", "B", "C") if len(tok(o, add_special_tokens=False)["input_ids"]) == 1]
+    assert options, "the tiny tokenizer should encode single letters as one token"
+    a = TransformersBackend(model, tok, batch_size=2, progress=False).option_logprobs(prompts, options)
+    b = TransformersBackend(model, tok, batch_size=1, progress=False, share_prefix=False).option_logprobs(prompts, options)
+    np.testing.assert_allclose(a, b, atol=1e-4)
