@@ -7,6 +7,7 @@ two runs: two seeds for generate; logprob is deterministic and is rerun to show 
 
 from __future__ import annotations
 
+import os
 import time
 
 import click
@@ -17,7 +18,9 @@ import click
 @click.option("--instrument", default="data/instruments/politune_v1.csv", show_default=True)
 @click.option("--max-new-tokens", default=300, show_default=True, help="generate: the paper's 300.")
 @click.option("--temperature", default=0.3, show_default=True)
-def main(model_dir: str, instrument: str, max_new_tokens: int, temperature: float) -> None:
+@click.option("--dtype", default="float32", show_default=True, type=click.Choice(["float32", "bfloat16"]),
+              help="Weights for both modes (the pipeline's models.<name>.infer_dtype).")
+def main(model_dir: str, instrument: str, max_new_tokens: int, temperature: float, dtype: str) -> None:
     from politune.compass.elicit import Variant, elicit_generate, elicit_logprob
     from politune.compass.instrument import load_csv_instrument
     from politune.compass.score import per_item, score
@@ -25,9 +28,10 @@ def main(model_dir: str, instrument: str, max_new_tokens: int, temperature: floa
     from politune.models import load_model, load_tokenizer
 
     inst = load_csv_instrument(instrument)
-    backend = TransformersBackend(load_model(model_dir, "float32"), load_tokenizer(model_dir), model_id="bench",
+    backend = TransformersBackend(load_model(model_dir, dtype), load_tokenizer(model_dir), model_id="bench",
                                   batch_size=16, progress=False)
     runs: dict[str, list] = {"logprob": [], "generate": []}
+    elicit_logprob(backend, inst, Variant("opinion"))  # warm-up: first-call allocations are not timed
     for rep in range(2):
         t0 = time.time()
         e = elicit_logprob(backend, inst, Variant())
@@ -46,7 +50,7 @@ def main(model_dir: str, instrument: str, max_new_tokens: int, temperature: floa
         click.echo(f"{mode:10s} {secs[mode]:8.1f} {s['economic']:7.2f} {s['social']:7.2f} "
                    f"{a[1].invalid.mean():8.0%} {agree:13.0%}")
     click.echo(f"time ratio generate/logprob: {secs['generate'] / secs['logprob']:.1f}x "
-               f"({len(inst.propositions)} items, max_new_tokens {max_new_tokens}, 2 cores)")
+               f"({len(inst.propositions)} items, max_new_tokens {max_new_tokens}, {dtype}, {os.cpu_count()} cores)")
 
 
 if __name__ == "__main__":

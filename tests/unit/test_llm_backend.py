@@ -35,3 +35,18 @@ def test_single_token_options_match_full_scoring(tiny_model_dir: Path) -> None:
     a = TransformersBackend(model, tok, batch_size=2, progress=False).option_logprobs(prompts, options)
     b = TransformersBackend(model, tok, batch_size=1, progress=False, share_prefix=False).option_logprobs(prompts, options)
     np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_shared_system_prompt_prefix_matches_full_scoring(tiny_model_dir: Path) -> None:
+    from politune.llm.transformers_backend import _common_prefix_len
+
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    system = {"role": "system", "content": "You judge political statements. Consider this statement carefully."}
+    prompts = [[system, {"role": "user", "content": t}] for t in ["Tax the rich.", "Cut taxes now, all of them.", "Hi"]]
+    options = ["I agree with this statement.", "I disagree with this statement.", "No."]
+    shared = TransformersBackend(model, tok, batch_size=2, progress=False)
+    assert _common_prefix_len([shared.render(p) for p in prompts]) > 10  # the prefix path really runs
+    a = shared.option_logprobs(prompts, options)
+    b = TransformersBackend(model, tok, batch_size=2, progress=False, share_prefix=False).option_logprobs(prompts, options)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    assert _common_prefix_len([[1, 2, 3], [1, 2, 3]]) == 2 and _common_prefix_len([[1], [2]]) == 0
