@@ -88,14 +88,32 @@ class SelectParams(_Section):
     max_per_side: PosInt = 250
 
 
+class SynthesizeLLMParams(_Section):
+    # a name under `models` that writes the pairs; None = annotate.model (the paper: Llama3-70B)
+    model: str | None = None
+    posts_per_ideology: PosInt = 24
+    max_new_tokens_question: PosInt = 48
+    max_new_tokens_answer: PosInt = 160
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    top_k: PosInt = 50
+    batch_size: PosInt = 16
+
+
 class SynthesizeParams(_Section):
-    mode: Literal["paired"] = "paired"
+    mode: Literal["paired", "llm", "published"] = "paired"
     topics: str = "data/topics.csv"
     min_topic_similarity: Fraction = 0.02
     max_side_chars: PosInt = 500
     pairs_per_ideology: PosInt = 240
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
     seed: int = 0
+    # pair checks, every mode
+    max_length_ratio: Annotated[float, Field(ge=1.0)] = 6.0
+    near_dup_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
+    leakage_instruments: list[str] = Field(default_factory=lambda: ["data/instruments"])
+    llm: SynthesizeLLMParams = SynthesizeLLMParams()
+    # mode `published`: ideology -> a local copy (parquet, jsonl or json) of a published PoliTune set
+    published: dict[str, str] = Field(default_factory=dict)
 
 
 class TrainParams(_Section):
@@ -194,6 +212,22 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
                 problems.append(f"corpora.{name}.metadata: {c.metadata!r} does not exist")
             if not c.parties:
                 problems.append(f"corpora.{name}.parties: required for format 'politosphere' (e.g. [dem])")
+    s = p.synthesize
+    if s.llm.model is not None and s.llm.model not in p.models:
+        problems.append(f"synthesize.llm.model: {s.llm.model!r} is not a key of `models` (have: {', '.join(p.models)})")
+    if s.mode == "published":
+        for name in p.ideologies:
+            if name not in s.published:
+                problems.append(f"synthesize.published.{name}: mode 'published' needs a local file for every "
+                                "ideology (a copy of e.g. scale-lab/politune-left, columns prompt/chosen/rejected)")
+    for name, rel in s.published.items():
+        if name not in p.ideologies:
+            problems.append(f"synthesize.published.{name}: not an ideology (have: {', '.join(p.ideologies)})")
+        elif not (root / rel).exists():
+            problems.append(f"synthesize.published.{name}: {rel!r} does not exist (relative to {root})")
+    for i, rel in enumerate(s.leakage_instruments):
+        if not (root / rel).exists():
+            problems.append(f"synthesize.leakage_instruments.{i}: {rel!r} does not exist (relative to {root})")
     files = [("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)]
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
     for key, rel in files:

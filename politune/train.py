@@ -15,18 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from politune.pairs import to_conversational
 from politune.params import TrainParams
 
 log = logging.getLogger(__name__)
-
-
-def to_conversational(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {"prompt": [{"role": "user", "content": p["prompt"]}],
-         "chosen": [{"role": "assistant", "content": p["chosen"]}],
-         "rejected": [{"role": "assistant", "content": p["rejected"]}]}
-        for p in pairs
-    ]
 
 
 class _LogCallback:

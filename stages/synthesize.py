@@ -1,33 +1,110 @@
 """Stage synthesize: write DPO pairs (prompt, chosen, rejected) per ideology, with a dataset card.
 
     python -m stages.synthesize
-Outputs: data/processed/pairs/<ideology>/{train,validation}.jsonl and README.md (load with
-datasets.load_dataset("json", data_dir=...)), data/quarantine/synthesize/, metrics/synthesize.json.
+Mode from params (`synthesize.mode`): paired (corpus-grounded, the CPU default), llm (the paper's way: a model
+writes question, chosen and rejected answers), published (a local copy of scale-lab/politune-left/-right).
+Outputs: data/processed/pairs/<ideology>/{train,validation}.jsonl (string form, the published sets' schema)
+and README.md (the dataset card); the same pairs in TRL's conversational form in
+data/processed/pairs_conversational/<ideology>/. Load either with
+datasets.load_dataset("json", data_dir="data/processed/pairs/left"). Quarantined pairs with
+reasons: data/quarantine/synthesize/<ideology>.jsonl. Counts and pairs/s: metrics/synthesize.json.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import time
+from pathlib import Path
+from typing import Any
 
 import click
 
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_jsonl, write_jsonl
-from politune.synthesize import load_topics, split, synthesize_paired
+from politune.pairs import to_conversational
+from politune.params import Params
+from politune.synthesize import (
+    check_pairs,
+    instrument_index,
+    load_published,
+    load_topics,
+    split,
+    synthesize_llm,
+    synthesize_paired,
+)
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
+log = logging.getLogger("stages.synthesize")
 
-def card(name: str, side: str, train: list, val: list, counts: dict, mode: str) -> str:
+
+def card(name: str, side: str, train: list, val: list, counts: dict, p: Params, sources: str) -> str:
+    s = p.synthesize
     ex = train[0] if train else {"prompt": "", "chosen": "", "rejected": ""}
     return (
         f"# politune preference pairs: {name}\n\n"
-        f"Target side: {side}. Mode: {mode}. Train {len(train)} pairs, validation {len(val)}.\n"
-        "Columns: prompt, chosen, rejected (strings, as the published PoliTune sets), plus topic, axis and the\n"
-        "post ids of chosen and rejected. chosen/rejected are cleaned social-media posts selected by the\n"
-        "annotator (see metrics/select.json); the bundled samples are synthetic, written by this project.\n\n"
-        f"Counts: {counts}\n\nExample:\n\n- prompt: {ex['prompt']}\n- chosen: {ex['chosen'][:300]}\n"
-        f"- rejected: {ex['rejected'][:300]}\n"
+        f"Target side: {side} ({p.ideologies[name].description}). Mode: {s.mode}.\n"
+        f"Train {len(train)} pairs, validation {len(val)} (val_fraction {s.val_fraction}, seed {s.seed}).\n\n"
+        "Files: `train.jsonl`, `validation.jsonl` in string form (columns prompt, chosen, rejected, as the\n"
+        f"published PoliTune sets, plus provenance columns); `data/processed/pairs_conversational/{name}/` holds\n"
+        "the same pairs as chat turns. Load with `datasets.load_dataset(\"json\", data_dir=...)`.\n\n"
+        f"Sources: {sources}\n\n"
+        f"Filters: pairs with an empty or identical side, a length ratio above {s.max_length_ratio}, a near\n"
+        f"duplicate of an earlier pair (Jaccard >= {s.near_dup_threshold}), or a 6-word run shared with an\n"
+        f"evaluation proposition ({', '.join(s.leakage_instruments)} and {p.evaluate.instrument}) are quarantined.\n\n"
+        f"Counts: {json.dumps(counts, sort_keys=True)}\n\nExample:\n\n- prompt: {ex['prompt']}\n"
+        f"- chosen: {ex['chosen'][:300]}\n- rejected: {ex['rejected'][:300]}\n"
     )
+
+
+def leakage_propositions(p: Params) -> list[dict[str, str]]:
+    """Every proposition of the evaluation instrument and of each file (or folder of files) in
+    synthesize.leakage_instruments."""
+    files = {Path(p.evaluate.instrument)}
+    for rel in p.synthesize.leakage_instruments:
+        path = Path(rel)
+        files |= {f for f in path.iterdir() if f.suffix in (".csv", ".txt")} if path.is_dir() else {path}
+    props: list[dict[str, str]] = []
+    for f in sorted(files):
+        inst = load_instrument(f)
+        props += [{"id": f"{f.stem}:{x.id}", "text": x.text} for x in inst.propositions]
+    return props
+
+
+def sources_text(p: Params) -> str:
+    s = p.synthesize
+    if s.mode == "published":
+        return "local copies of published sets: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.published.items()))
+    corpora = ", ".join(f"{k} ({c.format}, side {c.side})" for k, c in p.corpora.items())
+    how = ("posts paired on the same topic" if s.mode == "paired" else
+           f"answers written by {s.llm.model or p.annotate.model} from selected posts")
+    return f"{how}; corpora {corpora}; selected by the annotator (metrics/select.json)"
+
+
+def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    s = p.synthesize
+    props = leakage_propositions(p)
+    if s.mode == "published":
+        pairs, bad, counts = {}, {}, {}
+        for name in sorted(p.ideologies):
+            good, quarantined, c = check_pairs(load_published(s.published[name])[: s.pairs_per_ideology],
+                                               instrument_index(props), s)
+            pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
+        return pairs, bad, counts
+    posts = read_jsonl("data/processed/selected.jsonl")
+    if s.mode == "paired":
+        sides = {name: ideo.side for name, ideo in p.ideologies.items()}
+        return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
+    from politune.llm.transformers_backend import TransformersBackend
+    from politune.models import load_model, load_tokenizer
+
+    name = s.llm.model or p.annotate.model
+    base = Path("models/base") / name
+    log.info("synthesize: writing pairs with %s (%s)", name, p.models[name].infer_dtype)
+    gen = TransformersBackend(load_model(base, p.models[name].infer_dtype), load_tokenizer(base), model_id=name,
+                              batch_size=s.llm.batch_size)
+    ideos = {n: (i.side, i.description) for n, i in p.ideologies.items()}
+    return synthesize_llm(posts, ideos, gen, s, props)
 
 
 @click.command()
@@ -37,31 +114,30 @@ def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
     s = p.synthesize
-    posts = read_jsonl("data/processed/selected.jsonl")
-    instrument = load_instrument(p.evaluate.instrument)
-    props = [{"id": x.id, "text": x.text} for x in instrument.propositions]
-    sides = {name: ideo.side for name, ideo in p.ideologies.items()}
     t1 = time.time()
-    pairs, bad, counts = synthesize_paired(posts, sides, load_topics(s.topics), s, props)
+    pairs, bad, counts = build(p)
     secs = time.time() - t1
-    with atomic_path("data/processed/pairs") as out:
+    with atomic_path("data/processed/pairs") as out, atomic_path("data/processed/pairs_conversational") as conv:
         for name, lst in pairs.items():
             if len(lst) < 2:
                 raise ValueError(
-                    f"ideology {name!r}: only {len(lst)} pairs ({counts[name]}); need more selected posts on both "
-                    "sides: lower select thresholds or synthesize.min_topic_similarity"
+                    f"ideology {name!r}: only {len(lst)} pairs ({counts[name]}); need more: lower the select "
+                    "thresholds or synthesize.min_topic_similarity (mode paired), raise "
+                    "synthesize.llm.posts_per_ideology (mode llm), or check the published file"
                 )
             train, val = split(lst, s.val_fraction, s.seed)
-            write_jsonl(out / name / "train.jsonl", train)
-            write_jsonl(out / name / "validation.jsonl", val)
-            (out / name / "README.md").write_text(card(name, sides[name], train, val, counts[name], s.mode))
+            for split_name, rows in (("train", train), ("validation", val)):
+                write_jsonl(out / name / f"{split_name}.jsonl", rows)
+                write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
+            (out / name / "README.md").write_text(card(name, p.ideologies[name].side, train, val, counts[name], p,
+                                                       sources_text(p)))
     with atomic_path("data/quarantine/synthesize") as q:
         q.mkdir()
         for name, lst in bad.items():
             write_jsonl(q / f"{name}.jsonl", lst)
     total = sum(len(v) for v in pairs.values())
     write_metrics("metrics/synthesize.json", {**counts, "mode": s.mode, "pairs_total": total,
-                                              "pairs_per_second": round(total / max(secs, 1e-9), 1)}, t0)
+                                              "pairs_per_second": round(total / max(secs, 1e-9), 2)}, t0)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,17 @@ def test_train_param_change_reruns_only_downstream(repro_dir: Path) -> None:
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "report",
                    "train@smollm2-135m-left", "train@smollm2-135m-right"], out
+
+
+def test_synthesis_mode_switch_reruns_synthesize_and_after(repro_dir: Path) -> None:
+    # the paper's way: the embedded model writes question, chosen and rejected (few posts: CPU time)
+    out = run(["dvc", "exp", "run", "-S", "synthesize.mode=llm", "-S", "synthesize.llm.posts_per_ideology=12",
+               "-S", "train.epochs=0.05"], repro_dir)
+    ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
+    assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "report", "synthesize",
+                   "train@smollm2-135m-left", "train@smollm2-135m-right"], out
+    m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
+    assert m["mode"] == "llm" and m["pairs_total"] >= 4 and m["pairs_per_second"] > 0
+    conv = (repro_dir / "data" / "processed" / "pairs_conversational" / "left" / "train.jsonl").read_text()
+    first = json.loads(conv.splitlines()[0])
+    assert first["prompt"][0]["role"] == "user" and first["chosen"][0]["role"] == "assistant"
