@@ -87,8 +87,11 @@ def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[di
     if s.mode == "published":
         pairs, bad, counts = {}, {}, {}
         for name in sorted(p.ideologies):
-            good, quarantined, c = check_pairs(load_published(s.published[name])[: s.pairs_per_ideology],
-                                               instrument_index(props), s)
+            good, quarantined, c = check_pairs(load_published(s.published[name]), instrument_index(props), s)
+            if len(good) > s.pairs_per_ideology:
+                c["over_pairs_per_ideology"] = len(good) - s.pairs_per_ideology
+                good = good[: s.pairs_per_ideology]
+                c["pairs"] = len(good)
             pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
         return pairs, bad, counts
     posts = read_jsonl("data/processed/selected.jsonl")

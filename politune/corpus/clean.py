@@ -4,7 +4,9 @@ clean_series: Unicode NFC; zero-width and bidi control characters removed; URLs 
 "@user"; whitespace collapsed. Exact duplicates share `dedup_keys` (NFKC, lower case, letters, digits and
 spaces only). Near duplicates: MinHash over word 3-gram shingles with LSH banding (`NearDupIndex`); every
 candidate pair is confirmed by its exact Jaccard similarity, so the threshold is exact and LSH only
-decides which pairs get looked at (recall >= 99.9% at the threshold, by choice of bands).
+decides which pairs get looked at: a pair at the threshold becomes a candidate with probability >= 99.9%
+for thresholds >= 0.55 (99.5% at 0.5; lower below, where the 40-band cap binds), and a key shared by more
+than 16 kept posts is compared with its 16 earliest.
 
 Everything works on whole batches: one polars expression per step, numpy for the MinHash. A batch of
 50,000 posts costs the same Python overhead as one post.
@@ -15,7 +17,6 @@ from __future__ import annotations
 import bisect
 import math
 import unicodedata
-from collections.abc import Iterator
 
 import numpy as np
 import polars as pl
@@ -55,7 +56,8 @@ def url_only(cleaned: pl.Series) -> pl.Series:
 def truncate(cleaned: pl.Series, max_chars: int) -> pl.Series:
     """Cut at max_chars, then back to the last whole word (texts are single-spaced after cleaning)."""
     long = cleaned.str.len_chars() > max_chars
-    cut = cleaned.str.slice(0, max_chars).str.replace(r" [^ ]*$", "")
+    # one character more: a cut that lands on a space keeps the word before it
+    cut = cleaned.str.slice(0, max_chars + 1).str.replace(r" [^ ]*$", "").str.slice(0, max_chars)
     return pl.select(pl.when(long).then(cut).otherwise(cleaned)).to_series().alias(cleaned.name)
 
 
@@ -204,20 +206,17 @@ class NearDupIndex:
         srt = np.argsort(flat, kind="stable")  # one sort serves lookup, in-batch groups and insertion
         fs, ls = flat[srt], srt // self.bands  # sorted keys and their rows; equal keys in row order
         cands: dict[int, set[int]] = {}  # local row -> candidate ordinals (>= 0) or earlier local rows (< 0: ~j)
-        for f, owners in self._runs.lookup(fs):
+        for f, owners in self._runs.lookup(fs).items():
             if fs[f]:
                 cands.setdefault(int(ls[f]), set()).update(owners)
-        # within the batch: rows sharing a band key with an earlier row
-        same = (fs[1:] == fs[:-1]) & (fs[1:] != 0)
-        for t in np.flatnonzero(same):
-            first = t
-            while first > 0 and fs[first - 1] == fs[t]:
-                first -= 1
-                if t - first > MAX_PER_KEY:  # a big group of alike texts: compare with the earliest
-                    break
-            for u in range(first, t + 1):
-                if ls[u] < ls[t + 1]:
-                    cands.setdefault(int(ls[t + 1]), set()).add(~int(ls[u]))
+        # within the batch: a row sharing a band key with earlier rows is compared with the MAX_PER_KEY earliest
+        # of them (as across batches, where the index returns the earliest kept posts of a key)
+        group_start = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]])
+        start_of = np.repeat(group_start, np.diff(np.r_[group_start, len(fs)]))
+        for t in np.flatnonzero((start_of < np.arange(len(fs))) & (fs != 0)):
+            g = start_of[t]
+            for u in range(g, min(g + MAX_PER_KEY, t)):
+                cands.setdefault(int(ls[t]), set()).add(~int(ls[u]))
         # only rows with candidates need a look, in batch order (an earlier row may drop out first)
         dropped = np.zeros(n, dtype=bool)
         found: list[tuple[int, int, float]] = []  # (local row, candidate: ordinal or ~earlier local row, Jaccard)
@@ -278,8 +277,9 @@ class _SortedRuns:
             self.keys.append(k[order])
             self.owners.append(o[order])
 
-    def lookup(self, sorted_needles: np.ndarray) -> Iterator[tuple[int, list[int]]]:
-        """(needle index, owners) for every needle found in some run."""
+    def lookup(self, sorted_needles: np.ndarray) -> dict[int, list[int]]:
+        """needle index -> the MAX_PER_KEY earliest owners of its key, over all runs (found needles only)."""
+        found: dict[int, list[int]] = {}
         for keys, owners in zip(self.keys, self.owners, strict=True):
             lo = np.searchsorted(keys, sorted_needles, side="left")  # sorted needles: cache-friendly
             hit = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == sorted_needles)
@@ -287,4 +287,5 @@ class _SortedRuns:
                 continue
             hi = np.searchsorted(keys, sorted_needles[hit], side="right")
             for f, a, b in zip(hit.tolist(), lo[hit].tolist(), hi.tolist(), strict=True):
-                yield f, owners[a : min(b, a + MAX_PER_KEY)].tolist()
+                found.setdefault(f, []).extend(owners[a : min(b, a + MAX_PER_KEY)].tolist())
+        return {f: sorted(o)[:MAX_PER_KEY] for f, o in found.items()}

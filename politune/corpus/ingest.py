@@ -194,6 +194,8 @@ def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, count
         dd.near_ids.extend(ids[i] for i in kept_rows)  # kept ordinals of this chunk, in order
         for row, ordinal, sim in matches:
             reason_l[row], detail_l[row] = "near_duplicate", f"Jaccard {sim:.2f} with post {dd.near_ids[ordinal]}"
+            # its exact twins later on are duplicates of a quarantined post: say which kept post it resembles
+            dd.exact[int(keys[row])] = f"{ids[row]} (quarantined as a near duplicate of {dd.near_ids[ordinal]})"
         for i in np.flatnonzero(~kept):
             rejects.append(Reject(chunk.corpus, chunk.source_file, chunk.lines[i], reason_l[i], detail_l[i],
                                   chunk.texts[i][:2000], malformed=False))

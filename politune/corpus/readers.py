@@ -158,7 +158,8 @@ def _open_compressed(path: Path) -> io.BufferedIOBase:
     if path.suffix == ".zst":
         import zstandard
 
-        return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"), closefd=True)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"), closefd=True,
+                                                                         read_across_frames=True)  # type: ignore[return-value]
     return path.open("rb", buffering=1 << 20)
 
 
@@ -170,6 +171,8 @@ def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_re
         header: list[str] | None = None
         ii = ti = rti = rpi = width = -1
         for n, b in _lines(f):
+            if ch.full():  # rejects count too: a file of bad lines still goes out in bounded chunks
+                yield ch.take()
             c = ch.chunk
             try:
                 line = b.decode("utf-8")
@@ -204,9 +207,7 @@ def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_re
             elif drop_replies and rpi >= 0 and cells[rpi] == "t":
                 c.reject(n, "reply", "reply filtered by ingest.drop_replies", malformed=False)
             else:
-                c.add(n, cells[ii], text)
-            if ch.full():
-                yield ch.take()
+                c.add(n, _id(cells[ii], n), text)
     yield ch.take(done=True)
 
 
@@ -248,9 +249,16 @@ def _parse_json_line(b: bytes) -> tuple[dict | None, str, str]:
             return None, "parse_error", f"invalid JSON: {e.msg} at char {e.pos}"
         except RecursionError:
             return None, "parse_error", "invalid JSON: nested too deeply"
+        if _has_surrogate(json.dumps(rec, ensure_ascii=False)):  # in any field: ids and subreddits too
+            return None, "bad_encoding", "lone surrogate in the record"
     if not isinstance(rec, dict):
         return None, "parse_error", f"JSON {type(rec).__name__}, expected an object"
     return rec, "", ""
+
+
+def _id(value: Any, line: int) -> str:
+    """The row's id, or its line number when the id is missing, null or empty (ids must tell rows apart)."""
+    return str(line) if value is None or value == "" else str(value)
 
 
 def _has_surrogate(text: str) -> bool:
@@ -261,30 +269,41 @@ def _has_surrogate(text: str) -> bool:
         return True
 
 
-def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int, dict, str]]:
-    """Yield (line, record, text) for usable lines; rejects go into the current chunk."""
-    with _open_compressed(path) as f:
-        for n, b in _lines(f, threaded=path.suffix in (".bz2", ".zst")):
-            c = ch.chunk
-            if not b.strip():
-                c.reject(n, "blank_line", "empty line", malformed=False)
-                continue
-            rec, reason, detail = _parse_json_line(b)
-            if rec is None:
-                c.reject(n, reason, detail, b.decode("utf-8", "replace"))
-                continue
-            text = rec.get(text_key)
-            if text is None:
-                c.reject(n, "missing_text", f"no `{text_key}` field", b.decode("utf-8", "replace"))
-            elif not isinstance(text, str):
-                c.reject(n, "bad_type", f"`{text_key}` is {type(text).__name__}, not a string",
-                         b.decode("utf-8", "replace"))
-            elif "\x00" in text:
-                c.reject(n, "nul_byte", "NUL character inside text", b.decode("utf-8", "replace"))
-            elif _has_surrogate(text):
-                c.reject(n, "bad_encoding", "lone surrogate in text", b.decode("utf-8", "replace"))
-            else:
-                yield n, rec, text
+def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int, dict, str] | None]:
+    """Yield (line, record, text) for usable lines, or None when the current chunk is full (take it);
+    rejects go into the current chunk. A corrupt compressed file stops with an error naming it."""
+    try:
+        with _open_compressed(path) as f:
+            for n, b in _lines(f, threaded=path.suffix in (".bz2", ".zst")):
+                if ch.full():
+                    yield None
+                c = ch.chunk
+                if not b.strip():
+                    c.reject(n, "blank_line", "empty line", malformed=False)
+                    continue
+                rec, reason, detail = _parse_json_line(b)
+                if rec is None:
+                    c.reject(n, reason, detail, b.decode("utf-8", "replace"))
+                    continue
+                text = rec.get(text_key)
+                if text is None:
+                    c.reject(n, "missing_text", f"no `{text_key}` field", b.decode("utf-8", "replace"))
+                elif not isinstance(text, str):
+                    c.reject(n, "bad_type", f"`{text_key}` is {type(text).__name__}, not a string",
+                             b.decode("utf-8", "replace"))
+                elif "\x00" in text:
+                    c.reject(n, "nul_byte", "NUL character inside text", b.decode("utf-8", "replace"))
+                elif _has_surrogate(text):
+                    c.reject(n, "bad_encoding", "lone surrogate in text", b.decode("utf-8", "replace"))
+                else:
+                    yield n, rec, text
+    except Exception as e:
+        # bz2 raises OSError/EOFError on damage, zstandard its ZstdError: name the file
+        damaged = isinstance(e, OSError | EOFError) and not isinstance(e, FileNotFoundError | PermissionError)
+        if path.suffix not in (".bz2", ".zst") or not (damaged or type(e).__name__ == "ZstdError"):
+            raise
+        raise ValueError(f"{path}: cannot decompress ({type(e).__name__}: {e}); the file is corrupt or cut "
+                         f"short. Fix or remove the file, then rerun") from e
 
 
 def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, parties: list[str]) -> Iterator[Chunk]:
@@ -296,16 +315,18 @@ def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, par
         raise FileNotFoundError(f"{folder}: no comments_YYYY-MM.bz2 (or .zst) files found")
     for path in files:
         ch = _Chunker(corpus, str(path))
-        for n, rec, text in _json_records(ch, path, "body"):
+        for item in _json_records(ch, path, "body"):
+            if item is None:
+                yield ch.take()
+                continue
+            n, rec, text = item
             sub = str(rec.get("subreddit", ""))
             party = party_of.get(sub.lower())
             if party not in wanted:
                 ch.chunk.reject(n, "other_party", f"r/{sub} party={party!r} not in {sorted(wanted)}",
                                 malformed=False)
             else:
-                ch.chunk.add(n, str(rec.get("id", n)), "" if text.strip() in DELETED_BODIES else text)
-            if ch.full():
-                yield ch.take()
+                ch.chunk.add(n, _id(rec.get("id"), n), "" if text.strip() in DELETED_BODIES else text)
         yield ch.take(done=True)
 
 
@@ -313,11 +334,12 @@ def read_table(corpus: str, path: str | Path, fmt: str, text_column: str, id_col
     path = Path(path)
     ch = _Chunker(corpus, str(path))
     if fmt == "jsonl":
-        for n, rec, text in _json_records(ch, path, text_column):
-            rid = rec.get(id_column) if id_column else None
-            ch.chunk.add(n, str(rid if rid is not None else n), text)
-            if ch.full():
+        for item in _json_records(ch, path, text_column):
+            if item is None:
                 yield ch.take()
+                continue
+            n, rec, text = item
+            ch.chunk.add(n, _id(rec.get(id_column) if id_column else None, n), text)
     elif fmt == "csv":
         yield from _read_csv(ch, path, text_column, id_column)
     elif fmt == "parquet":
@@ -340,6 +362,8 @@ def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None)
         ii = header.index(id_column) if id_column else -1
         width = len(header)
         for cells in reader:
+            if ch.full():
+                yield ch.take()
             n = reader.line_num
             c = ch.chunk
             if not cells:
@@ -348,14 +372,12 @@ def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None)
             text = cells[ti] if len(cells) > ti else None
             if len(cells) != width or text is None:
                 c.reject(n, "parse_error", f"{len(cells)} fields, header has {width}", ",".join(cells))
-            elif _has_surrogate(text):
-                c.reject(n, "bad_encoding", "not valid UTF-8", text.encode("utf-8", "replace").decode())
+            elif _has_surrogate(text) or (ii >= 0 and _has_surrogate(cells[ii])):
+                c.reject(n, "bad_encoding", "not valid UTF-8", ",".join(cells).encode("utf-8", "replace").decode())
             elif "\x00" in text:
                 c.reject(n, "nul_byte", "NUL character inside text", text)
             else:
-                c.add(n, cells[ii] if ii >= 0 else str(n), text)
-            if ch.full():
-                yield ch.take()
+                c.add(n, _id(cells[ii] if ii >= 0 else None, n), text)
 
 
 def _read_parquet(ch: _Chunker, path: Path, text_column: str, id_column: str | None) -> Iterator[Chunk]:
@@ -380,5 +402,5 @@ def _read_parquet(ch: _Chunker, path: Path, text_column: str, id_column: str | N
             elif "\x00" in text:
                 c.reject(n, "nul_byte", "NUL character inside text", text)
             else:
-                c.add(n, str(ids[i]) if ids is not None else str(n), text)
+                c.add(n, _id(ids[i] if ids is not None else None, n), text)
         yield ch.take()

@@ -160,8 +160,10 @@ class TransformersBackend:
                 pos2 = pos[:, -1:].repeat_interleave(k, dim=0) + torch.arange(1, rest + 1)
                 out2 = self.model(input_ids=cont.repeat(b, 1).to(device), attention_mask=m2.to(device),
                                   position_ids=pos2.to(device), past_key_values=cache, use_cache=True)
-                lp2 = torch.log_softmax(out2.logits.float(), dim=-1).cpu().view(b, k, rest, -1)
-                tok_lp = lp2.gather(-1, targets.expand(b, k, rest).unsqueeze(-1)).squeeze(-1)  # (b, k, rest)
+                # log p(target) = logit(target) - logsumexp(logits): no second vocabulary-sized copy
+                logits = out2.logits.float().view(b, k, rest, -1)
+                tgt = targets.to(logits.device).expand(b, k, rest).unsqueeze(-1)
+                tok_lp = (logits.gather(-1, tgt).squeeze(-1) - torch.logsumexp(logits, dim=-1)).cpu()  # (b, k, rest)
                 score = score + (tok_lp * tgt_mask).sum(-1)
             result[start : start + b] = score.numpy()
         return result

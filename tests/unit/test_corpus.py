@@ -235,3 +235,45 @@ def test_language_and_word_filters(tmp_path: Path) -> None:
     assert [p["text"] for p in res.posts] == [texts[0]]
     assert res.counts["total"]["rejected.not_english"] == 2
     assert res.counts["total"]["rejected.too_few_words"] == 1
+
+
+def test_near_duplicate_chain_same_in_any_chunking(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """40 copies of a 200-word text, each with its last word changed: only the first is kept, whether they
+    arrive in one chunk or many (each copy is compared with the earliest posts sharing its band keys)."""
+    from politune.corpus import readers
+
+    words = [f"w{i}" for i in range(200)]
+    texts = [" ".join(words[:-1] + [f"end{k}"]) for k in range(40)]
+    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"id": f"id{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
+    for chunk_rows in (50_000, 5):
+        monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
+        res = ingest(spec, IngestParams(min_chars=1), root=str(tmp_path))
+        assert [p["source_id"] for p in res.posts] == ["id0"], chunk_rows
+        assert res.counts["total"]["rejected.near_duplicate"] == 39
+
+
+def test_bad_ids_surrogates_and_corrupt_compressed_files(tmp_path: Path) -> None:
+    lines = [b'{"id": null, "text": "A post without an id about public transit funding."}',
+             b'{"id": "", "text": "Another post without an id, this one about rent control."}',
+             b'{"id": "\\ud800", "text": "A post whose id holds a lone surrogate escape."}']
+    (tmp_path / "p.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
+    res = ingest(spec, IngestParams(min_chars=1, max_reject_fraction=0.9), root=str(tmp_path))
+    assert [p["source_id"] for p in res.posts] == ["1", "2"]  # the line number stands in for a missing id
+    assert len({p["post_id"] for p in res.posts}) == 2
+    assert res.rejects["bad_encoding"][0]["line"] == 3
+    good = bz2.compress(b"\n".join(lines[:2]) + b"\n")
+    (tmp_path / "cut.jsonl.bz2").write_bytes(good[: len(good) // 2])
+    spec = {"p": CorpusSpec(format="jsonl", path="cut.jsonl.bz2", side="left")}
+    with pytest.raises(ValueError, match=r"cut.jsonl.bz2: cannot decompress"):
+        ingest(spec, IngestParams(min_chars=1), root=str(tmp_path))
+
+
+def test_rejects_alone_fill_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from politune.corpus import readers
+
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 10)
+    (tmp_path / "p.jsonl").write_text("not json\n" * 35)
+    chunks = list(readers.read_table("p", tmp_path / "p.jsonl", "jsonl", "text", None))
+    assert [c.rows_in for c in chunks] == [10, 10, 10, 5] and chunks[-1].done
