@@ -56,7 +56,9 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     if prompts:
         outs = backend.generate([[{"role": "user", "content": q}] for q in prompts],
                                 e.qualitative_max_new_tokens, 0.0, 1, e.seed)
-        answers = [f"## {q}\n\n{o['text']}\n" for q, o in zip(prompts, outs, strict=True)]
+        # answers are quoted: a heading or list the model writes stays inside its answer
+        answers = [f"## {q}\n\n" + "\n".join(f"> {ln}" for ln in (o["text"] or "(empty answer)").splitlines()) + "\n"
+                   for q, o in zip(prompts, outs, strict=True)]
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:
         tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
     write_metrics(f"metrics/evaluate/{name}.json", {"model": model_name, "variant": variant,

@@ -32,7 +32,7 @@ from politune.corpus.clean import (
     url_only,
     word_counts,
 )
-from politune.corpus.readers import Chunk, Reject, read_politosphere, read_table, read_truthsocial
+from politune.corpus.readers import RAW_KEEP, Chunk, Reject, read_politosphere, read_table, read_truthsocial
 from politune.params import CorpusSpec, IngestParams
 
 log = logging.getLogger(__name__)
@@ -198,7 +198,7 @@ def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, count
             dd.exact[int(keys[row])] = f"{ids[row]} (quarantined as a near duplicate of {dd.near_ids[ordinal]})"
         for i in np.flatnonzero(~kept):
             rejects.append(Reject(chunk.corpus, chunk.source_file, chunk.lines[i], reason_l[i], detail_l[i],
-                                  chunk.texts[i][:2000], malformed=False))
+                                  chunk.texts[i][:RAW_KEEP], malformed=False))
         rejects.sort(key=lambda r: r.line)
         counts["truncated"] += int(truncated.gather(kept_rows).sum())
         counts["kept"] += len(kept_rows)
