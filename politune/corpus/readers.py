@@ -293,9 +293,7 @@ def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int
                              b.decode("utf-8", "replace"))
                 elif "\x00" in text:
                     c.reject(n, "nul_byte", "NUL character inside text", b.decode("utf-8", "replace"))
-                elif _has_surrogate(text):
-                    c.reject(n, "bad_encoding", "lone surrogate in text", b.decode("utf-8", "replace"))
-                else:
+                else:  # lone surrogates anywhere in the record were rejected by _parse_json_line
                     yield n, rec, text
     except Exception as e:
         # bz2 raises OSError/EOFError on damage, zstandard its ZstdError: name the file
