@@ -100,10 +100,11 @@ class SynthesizeLLMParams(_Section):
 
 
 class SynthesizeParams(_Section):
-    mode: Literal["paired", "llm", "published"] = "paired"
+    mode: Literal["stance", "paired", "llm", "published"] = "stance"
     topics: str = "data/topics.csv"
     min_topic_similarity: Fraction = 0.02
     max_side_chars: PosInt = 500
+    stance_max_post_chars: Annotated[int, Field(ge=20)] = 200  # mode stance: the quoted post is cut here
     pairs_per_ideology: PosInt = 240
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
     seed: int = 0
@@ -149,6 +150,8 @@ class GenerateParams(_Section):
 
 class EvaluateParams(_Section):
     instrument: str = "data/instruments/politune_v1.csv"
+    # also scored, with shifts in metrics/report.json: instruments that share no text with the training data
+    heldout_instruments: list[str] = Field(default_factory=list)
     mode: Literal["logprob", "generate", "judge"] = "logprob"
     templates: list[Literal["statement", "opinion", "survey"]] = Field(default_factory=lambda: ["statement"],
                                                                        min_length=1)
@@ -230,6 +233,9 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
             problems.append(f"synthesize.leakage_instruments.{i}: {rel!r} does not exist (relative to {root})")
     files = [("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)]
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
+    files += [(f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)]
+    if p.evaluate.instrument in p.evaluate.heldout_instruments:
+        problems.append(f"evaluate.heldout_instruments lists evaluate.instrument ({p.evaluate.instrument!r}) again")
     for key, rel in files:
         if not (root / rel).exists():
             problems.append(f"{key}: {rel!r} does not exist (relative to {root})")

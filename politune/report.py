@@ -109,7 +109,8 @@ def _ci(lo_hi: list[float]) -> str:
 
 
 def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
-                     instrument: str, changes: list[dict[str, Any]] | None = None) -> str:
+                     instrument: str, changes: list[dict[str, Any]] | None = None,
+                     sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None) -> str:
     lines = [f"# Political compass ({instrument})", "",
              "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] |",
              "|---|---|---|---|---|---|---|---|"]
@@ -125,6 +126,15 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
               "shift whose interval excludes 0 moved consistently across items. Neither says how the model",
               "would answer other wordings or templates. Headline coordinates pool every prompt variant;",
               "`variant_spread` in metrics/evaluate/*.json is how far the variants disagree."]
+    if sh_heldout:
+        lines += ["", "## Shift on held-out instruments (no text shared with the training data)", "",
+                  "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] |",
+                  "|---|---|---|---|---|"]
+        for name, by_model in sorted(sh_heldout.items()):
+            for model, variants in sorted(by_model.items()):
+                for v, s in sorted(variants.items()):
+                    lines.append(f"| {name} | {model} | {v} | {s['economic']:+.2f} {_ci(s['economic_ci95'])} "
+                                 f"| {s['social']:+.2f} {_ci(s['social_ci95'])} |")
     if changes:
         lines += ["", "## Items that moved most (adapter minus base, expected weight, -2..2)", "",
                   "| model | variant | item | axis | change | proposition |", "|---|---|---|---|---|---|"]

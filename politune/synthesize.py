@@ -1,10 +1,14 @@
 """Preference synthesis: (prompt, chosen, rejected) triples aligned to a target ideology.
 
-Mode `paired` (beyond the paper; the CPU default): every selected post is assigned to a topic of the
+Mode `paired` (beyond the paper): every selected post is assigned to a topic of the
 topic catalogue by TF-IDF cosine; for an ideology whose side is S, `chosen` is a post from side S,
 `rejected` is the most similar post from the other side on the same topic, and `prompt` is the
 topic's question. Deterministic given the seed. The output follows the published PoliTune sets'
 schema (string columns prompt, chosen, rejected).
+
+Mode `stance` (beyond the paper; the CPU default): the prompt quotes a selected post and asks whether the
+model agrees; for the target side's posts `chosen` agrees and `rejected` disagrees, for the other side's
+posts the reverse. Balanced, so the pairs reward content, not a habit of agreeing (see synthesize_stance).
 
 Mode `llm` (the paper's way): from each selected post of the target side, a generator model writes a
 question the post raises; chosen = an answer from the target ideology's point of view, grounded in the
@@ -77,10 +81,12 @@ def instrument_index(propositions: list[dict[str, str]]) -> dict[tuple[str, ...]
 class PairChecker:
     """The checks every pair passes, in order; `problem` returns the first failure ("reason[:detail]")."""
 
-    def __init__(self, leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams):
+    def __init__(self, leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams,
+                 dedup_fields: tuple[str, ...] = ("chosen", "rejected")):
         self.leak_idx = leak_idx
         self.max_ratio = p.max_length_ratio
         self.near = NearDupIndex(p.near_dup_threshold)
+        self.dedup_fields = dedup_fields  # stance pairs differ only in their prompt (the post)
 
     def problem(self, pair: dict[str, Any]) -> str | None:
         chosen, rejected = pair["chosen"].strip(), pair["rejected"].strip()
@@ -95,16 +101,18 @@ class PairChecker:
             hit = leakage(pair[field], self.leak_idx)
             if hit:
                 return f"leakage:{hit}:{field}"
-        kept, matches = self.near.add_batch(normalized(pl.Series([chosen + " " + rejected])), np.ones(1, bool))
+        key = " ".join(str(pair[f]).strip() for f in self.dedup_fields)
+        kept, matches = self.near.add_batch(normalized(pl.Series([key])), np.ones(1, bool))
         if not kept[0]:
             return f"near_duplicate_pair:{matches[0][2]:.2f}"
         return None
 
 
-def check_pairs(pairs: list[dict[str, Any]], leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams
+def check_pairs(pairs: list[dict[str, Any]], leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams,
+                dedup_fields: tuple[str, ...] = ("chosen", "rejected")
                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter]:
     """(good pairs, quarantined pairs with `reason`, counts), in input order."""
-    checker = PairChecker(leak_idx, p)
+    checker = PairChecker(leak_idx, p, dedup_fields)
     good, bad, c = [], [], Counter()
     for pair in pairs:
         reason = checker.problem(pair)
@@ -188,6 +196,66 @@ def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[
     n_val = round(len(pairs) * val_fraction)
     val = set(idx[:n_val])
     return [pr for k, pr in enumerate(pairs) if k not in val], [pr for k, pr in enumerate(pairs) if k in val]
+
+
+# --- mode stance ----------------------------------------------------------------------------------------
+
+# Project-written wording. Deliberately not the evaluation's templates or answer sentences
+# (politune/compass/elicit.py): the model is taught to endorse or reject real posts, and is then asked about
+# propositions it never saw, in other words.
+STANCE_PROMPTS = (
+    'Someone posted: "{post}"\nDo you agree or disagree?',
+    'Here is an opinion from social media: "{post}"\nWhat is your view: agree or disagree?',
+    'A post reads: "{post}"\nDo you share this view?',
+)
+STANCE_ANSWERS = (  # (agree, disagree), same length and shape so only the stance differs
+    ("I agree with this.", "I disagree with this."),
+    ("Yes, I agree with that view.", "No, I disagree with that view."),
+    ("I agree.", "I disagree."),
+)
+
+
+def _cut(text: str, max_chars: int) -> str:
+    """At most max_chars, cut at a word boundary with an ellipsis."""
+    if len(text) <= max_chars:
+        return text
+    cut = text[: max_chars - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
+
+
+def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p: SynthesizeParams,
+                      instrument_props: list[dict[str, str]]
+                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """ideologies: name -> side. For an ideology of side S, a post from side S gives a pair whose `chosen`
+    agrees with it and whose `rejected` disagrees; a post from the other side gives the mirror pair. The set
+    is balanced (as many agree-chosen as disagree-chosen pairs), so always agreeing or always disagreeing
+    earns nothing: only the post's content can tell the two answers apart."""
+    leak_idx = instrument_index(instrument_props)
+    posts = sorted(posts, key=lambda r: r["post_id"])
+    out: dict[str, list[dict[str, Any]]] = {}
+    bad: dict[str, list[dict[str, Any]]] = {}
+    counts: dict[str, Any] = {"posts": len(posts)}
+    for name, side in sorted(ideologies.items()):
+        rng = random.Random(f"{p.seed}-{name}")
+        mine = [r for r in posts if r["side"] == side]
+        theirs = [r for r in posts if r["side"] != side]
+        rng.shuffle(mine)
+        rng.shuffle(theirs)
+        n = min(len(mine), len(theirs), p.pairs_per_ideology // 2)
+        raw = []
+        for k in range(n):
+            for post, agree in ((mine[k], True), (theirs[k], False)):
+                a, d = STANCE_ANSWERS[rng.randrange(len(STANCE_ANSWERS))]
+                prompt = rng.choice(STANCE_PROMPTS).format(post=_cut(post["text"], p.stance_max_post_chars))
+                raw.append({"prompt": prompt, "chosen": a if agree else d, "rejected": d if agree else a,
+                            "stance": "agree" if agree else "disagree", "source_post_id": post["post_id"],
+                            "source_side": post["side"]})
+        good, quarantined, c = check_pairs(raw, leak_idx, p, dedup_fields=("prompt",))
+        c["posts_not_used"] = len(mine) + len(theirs) - 2 * n  # over the cap, or unmatched on the other side
+        c["chosen_agree"] = sum(g["stance"] == "agree" for g in good)
+        c["chosen_disagree"] = sum(g["stance"] == "disagree" for g in good)
+        out[name], bad[name], counts[name] = good, quarantined, dict(c)
+    return out, bad, counts
 
 
 # --- mode llm -------------------------------------------------------------------------------------------

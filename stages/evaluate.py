@@ -4,8 +4,10 @@ over every robustness variant in params `evaluate`, and answer the qualitative p
     python -m stages.evaluate --model smollm2-135m --variant base
     python -m stages.evaluate --model smollm2-135m --variant left
 Outputs: metrics/evaluate/<model>-<variant>.json (pooled coordinates with 95% intervals, invalid and
-refusal shares, each variant's own coordinates), data/processed/evaluate/<model>-<variant>.items.jsonl
-(per-item answers), reports/qualitative/<model>-<variant>.md (free-text answers).
+refusal shares, each variant's own coordinates; the held-out instruments under `heldout`),
+data/processed/evaluate/<model>-<variant>.items.jsonl (per-item answers, main instrument),
+data/processed/evaluate/<model>-<variant>.heldout.jsonl (per-item answers, held-out instruments, with an
+`instrument` field), reports/qualitative/<model>-<variant>.md (free-text answers).
 """
 
 from __future__ import annotations
@@ -49,8 +51,16 @@ def main(model_name: str, variant: str, params_path: str) -> None:
                              tokenizer=load_tokenizer(f"models/base/{jm}"), model_id=f"judge-{jm}",
                              batch_size=e.batch_size)
     metrics, items = evaluate_instrument(e, backend, instrument, judge)
+    heldout: dict = {}
+    heldout_items: list[dict] = []
+    for path in e.heldout_instruments:
+        other = load_instrument(path)
+        m, rows = evaluate_instrument(e, backend, other, judge)
+        heldout[other.name] = {k: v for k, v in m.items() if k != "variants"}
+        heldout_items += [{"instrument": other.name, **r} for r in rows]
     name = f"{model_name}-{variant}"
     write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", items)
+    write_jsonl(f"data/processed/evaluate/{name}.heldout.jsonl", heldout_items)
     answers = []
     prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]
     if prompts:
@@ -62,7 +72,8 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:
         tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
     write_metrics(f"metrics/evaluate/{name}.json", {"model": model_name, "variant": variant,
-                                                    "instrument": instrument.name, "mode": e.mode, **metrics}, t0)
+                                                    "instrument": instrument.name, "mode": e.mode, **metrics,
+                                                    "heldout": heldout}, t0)
 
 
 if __name__ == "__main__":

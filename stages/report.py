@@ -3,7 +3,7 @@
     python -m stages.report
 Outputs: metrics/compass.png, metrics/compass.json (points for `dvc plots`), metrics/item_change.json
 (per-item change from base, a `dvc plots` bar chart), metrics/report.json
-(shifts), reports/summary.md.
+(shifts, on the main and each held-out instrument), reports/summary.md.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def main(params_path: str) -> None:
     p = get_params(params_path)
     results: dict = {}
     items: dict = {}
+    heldout_items: dict = {}  # instrument name -> model -> variant -> rows
     for model in p.models:
         for variant in ["base", *p.ideologies]:
             path = Path(f"metrics/evaluate/{model}-{variant}.json")
@@ -34,8 +35,17 @@ def main(params_path: str) -> None:
                 raise FileNotFoundError(f"{path} missing: run `dvc repro` so every evaluate stage has run")
             results.setdefault(model, {})[variant] = read_json(path)
             items.setdefault(model, {})[variant] = read_jsonl(f"data/processed/evaluate/{model}-{variant}.items.jsonl")
+            held = Path(f"data/processed/evaluate/{model}-{variant}.heldout.jsonl")
+            for row in read_jsonl(held) if held.exists() else []:
+                heldout_items.setdefault(row["instrument"], {}).setdefault(model, {}).setdefault(variant, []).append(row)
     inst = load_instrument(p.evaluate.instrument)
     sh = shifts(inst, items, p.evaluate.bootstrap, p.evaluate.seed)
+    sh_heldout = {}
+    for path in p.evaluate.heldout_instruments:
+        other = load_instrument(path)
+        if other.name not in heldout_items:
+            raise FileNotFoundError(f"no per-item answers for held-out instrument {path}: rerun evaluate (dvc repro)")
+        sh_heldout[other.name] = shifts(other, heldout_items[other.name], p.evaluate.bootstrap, p.evaluate.seed)
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
         plot_compass(results, sh, str(tmp), f"PoliTune compass ({instrument}, {p.evaluate.mode})")
@@ -46,10 +56,11 @@ def main(params_path: str) -> None:
     write_json("metrics/item_change.json", [{k: c[k] for k in ("model", "variant", "item", "axis", "change")}
                                             for c in changes])
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text(summary_markdown(results, sh, instrument, changes))
+        tmp.write_text(summary_markdown(results, sh, instrument, changes, sh_heldout))
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
-    write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": sh}, t0)
+    write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": sh,
+                                          "shift_from_base_heldout": sh_heldout}, t0)
 
 
 if __name__ == "__main__":

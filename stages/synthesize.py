@@ -1,7 +1,8 @@
 """Stage synthesize: write DPO pairs (prompt, chosen, rejected) per ideology, with a dataset card.
 
     python -m stages.synthesize
-Mode from params (`synthesize.mode`): paired (corpus-grounded, the CPU default), llm (the paper's way: a model
+Mode from params (`synthesize.mode`): stance (the CPU default: agree with the target side's posts, disagree
+with the other side's), paired (posts of both sides on one topic), llm (the paper's way: a model
 writes question, chosen and rejected answers), published (a local copy of scale-lab/politune-left/-right).
 Outputs: data/processed/pairs/<ideology>/{train,validation}.jsonl (string form, the published sets' schema)
 and README.md (the dataset card); the same pairs in TRL's conversational form in
@@ -32,6 +33,7 @@ from politune.synthesize import (
     split,
     synthesize_llm,
     synthesize_paired,
+    synthesize_stance,
 )
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -76,8 +78,9 @@ def sources_text(p: Params) -> str:
     if s.mode == "published":
         return "local copies of published sets: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.published.items()))
     corpora = ", ".join(f"{k} ({c.format}, side {c.side})" for k, c in p.corpora.items())
-    how = ("posts paired on the same topic" if s.mode == "paired" else
-           f"answers written by {s.llm.model or p.annotate.model} from selected posts")
+    how = {"paired": "posts paired on the same topic",
+           "stance": "agree/disagree answers to quoted posts (agree with the target side, disagree with the other)",
+           }.get(s.mode, f"answers written by {s.llm.model or p.annotate.model} from selected posts")
     return f"{how}; corpora {corpora}; selected by the annotator (metrics/select.json)"
 
 
@@ -95,9 +98,11 @@ def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[di
             pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
         return pairs, bad, counts
     posts = read_jsonl("data/processed/selected.jsonl")
+    sides = {name: ideo.side for name, ideo in p.ideologies.items()}
     if s.mode == "paired":
-        sides = {name: ideo.side for name, ideo in p.ideologies.items()}
         return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
+    if s.mode == "stance":
+        return synthesize_stance(posts, sides, s, props)
     from politune.llm.transformers_backend import TransformersBackend
     from politune.models import load_model, load_tokenizer
 
@@ -125,7 +130,8 @@ def main(params_path: str) -> None:
             if len(lst) < 2:
                 raise ValueError(
                     f"ideology {name!r}: only {len(lst)} pairs ({counts[name]}); need more: lower the select "
-                    "thresholds or synthesize.min_topic_similarity (mode paired), raise "
+                    "thresholds or synthesize.min_topic_similarity (mode paired), check both sides have "
+                    "selected posts (mode stance), raise "
                     "synthesize.llm.posts_per_ideology (mode llm), or check the published file"
                 )
             train, val = split(lst, s.val_fraction, s.seed)

@@ -53,6 +53,11 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     for v in coords.values():
         assert -10 <= v["economic"] <= 10 and -10 <= v["social"] <= 10
     assert set(report["shift_from_base"]["smollm2-135m"]) == {"left", "right"}
+    # the held-out instrument is scored and its shifts reported, with intervals
+    held = json.loads((repro_dir / "metrics" / "report.json").read_text())["shift_from_base_heldout"]
+    for ideo in ("left", "right"):
+        s = held["heldout_v1"]["smollm2-135m"][ideo]
+        assert s["economic_ci95"][0] <= s["economic"] <= s["economic_ci95"][1]
     ingest = data["metrics/ingest.json"]["data"]
     assert ingest["rows_in"] == ingest["kept"] + sum(v for k, v in ingest.items() if k.startswith("rejected."))
     for run_name in ("smollm2-135m-left", "smollm2-135m-right"):

@@ -46,3 +46,13 @@ def test_plot_and_summary(tmp_path: Path) -> None:
     md = summary_markdown(results, sh, "t", [{"model": "m", "variant": "left", "item": "e1", "axis": "economic",
                                               "change": -0.5, "text": "E1"}])
     assert "| m | left | +0.50 |" in md and "-0.50 [-0.70, -0.30]" in md and "| e1 | economic | -0.500 |" in md
+
+
+def test_summary_lists_heldout_shifts() -> None:
+    from politune.report import summary_markdown
+
+    r = {"economic": 0.1, "economic_ci95": [-0.5, 0.6], "social": 0.0, "social_ci95": [-0.4, 0.4]}
+    s = {"economic": -0.3, "economic_ci95": [-0.6, -0.1], "social": 0.2, "social_ci95": [-0.1, 0.5]}
+    md = summary_markdown({"m": {"base": r, "left": r}}, {"m": {"left": s}}, "main",
+                          sh_heldout={"heldout_v1": {"m": {"left": s}}})
+    assert "| heldout_v1 | m | left | -0.30 [-0.60, -0.10] | +0.20 [-0.10, +0.50] |" in md

@@ -120,3 +120,30 @@ def test_pair_checks_length_ratio_near_duplicates_and_published(tmp_path) -> Non
     pl.DataFrame({"prompt": ["q"], "answer": ["a"]}).write_ndjson(tmp_path / "bad.jsonl")
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['chosen', 'rejected'\]"):
         load_published(tmp_path / "bad.jsonl")
+
+
+def test_stance_pairs_are_balanced_mirrored_and_leak_checked() -> None:
+    from politune.synthesize import STANCE_ANSWERS, synthesize_stance
+
+    planted = post(7, "left", "Honestly: very high earners should pay a larger share of their income in tax!")
+    posts = [*POSTS, planted, post(8, "right", "Cut the red tape and let small businesses grow.")]
+    p = SynthesizeParams(pairs_per_ideology=100, seed=1, stance_max_post_chars=60)
+    pairs, bad, counts = synthesize_stance(posts, {"left": "left", "right": "right"}, p, PROPS)
+    agree = {a for a, _ in STANCE_ANSWERS}
+    for name, side in (("left", "left"), ("right", "right")):
+        c = counts[name]
+        # 4 posts a side; the planted one is quarantined as leakage, so one side has one pair fewer
+        assert c["chosen_agree"] + c["chosen_disagree"] == c["pairs"] == 7
+        assert c["quarantined.leakage"] == 1 and bad[name][0]["source_post_id"] == "p007"
+        for pr in pairs[name]:
+            mine = pr["source_side"] == side
+            assert (pr["chosen"] in agree) == mine and (pr["rejected"] in agree) != mine
+            assert len(pr["prompt"]) < 60 + 80  # the quoted post is cut
+            # the evaluation's answer sentences are never the training targets
+            assert "statement" not in pr["chosen"] + pr["rejected"]
+    # left and right see the same posts with opposite preferences
+    left = {pr["source_post_id"]: pr["stance"] for pr in pairs["left"]}
+    right = {pr["source_post_id"]: pr["stance"] for pr in pairs["right"]}
+    assert left.keys() == right.keys() and all(left[k] != right[k] for k in left)
+    again, _, _ = synthesize_stance(list(reversed(posts)), {"left": "left", "right": "right"}, p, PROPS)
+    assert again == pairs

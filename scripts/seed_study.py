@@ -1,0 +1,83 @@
+"""The effect over training seeds: `dvc exp run -S train.seed=S` for each seed, then one table.
+
+    python scripts/seed_study.py                 # seeds 0 1 2 -> metrics/seeds.json + a printed table
+    python scripts/seed_study.py --seeds 0 1 2 3 4
+
+Each seed retrains both adapters and re-evaluates them (about 12 minutes a seed on 2 cores); stages a seed
+has already run come back from DVC's run cache. The workspace ends at the first seed's results (run
+`dvc exp run -S train.seed=<yours>` to go back to another). Needs PATH to start with .venv/bin.
+
+A seed "shows the effect" on an instrument when the left adapter's economic shift has a 95% interval below 0
+and the right adapter's above 0 (paired item bootstrap, metrics/report.json).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from politune.params import load_params
+
+
+def _effect(shift: dict[str, Any], axis: str) -> bool:
+    left, right = shift.get("left"), shift.get("right")
+    return bool(left and right and left[f"{axis}_ci95"][1] < 0 < right[f"{axis}_ci95"][0])
+
+
+def _row(seed: int, instrument: str, model: str, sh: dict[str, Any]) -> dict[str, Any]:
+    row: dict[str, Any] = {"seed": seed, "instrument": instrument, "model": model}
+    for ideo, s in sorted(sh.items()):
+        for axis in ("economic", "social"):
+            row[f"{ideo}_{axis}"] = s[axis]
+            row[f"{ideo}_{axis}_ci95"] = s[f"{axis}_ci95"]
+    row["economic_effect"] = _effect(sh, "economic")
+    row["social_effect"] = _effect(sh, "social")
+    return row
+
+
+@click.command()
+@click.option("--seeds", "-s", multiple=True, type=int, default=(0, 1, 2), show_default=True)
+@click.option("--out", default="metrics/seeds.json", show_default=True)
+def main(seeds: tuple[int, ...], out: str) -> None:
+    rows: list[dict[str, Any]] = []
+    for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results
+        click.echo(f"seed {seed}: dvc exp run -S train.seed={seed}", err=True)
+        subprocess.run(["dvc", "exp", "run", "-S", f"train.seed={seed}"], check=True)
+        report = json.loads(Path("metrics/report.json").read_text())
+        main_name = Path(load_params("params.yaml").evaluate.instrument).stem
+        for model, sh in report["shift_from_base"].items():
+            rows.append(_row(seed, main_name, model, sh))
+        for inst, by_model in report.get("shift_from_base_heldout", {}).items():
+            for model, sh in by_model.items():
+                rows.append(_row(seed, inst, model, sh))
+    rows.sort(key=lambda r: (r["model"], r["instrument"], r["seed"]))
+    summary: dict[str, Any] = {}
+    for r in rows:
+        key = f"{r['model']}/{r['instrument']}"
+        s = summary.setdefault(key, {"seeds": 0, "economic_effect": 0, "social_effect": 0})
+        s["seeds"] += 1
+        s["economic_effect"] += r["economic_effect"]
+        s["social_effect"] += r["social_effect"]
+    Path(out).write_text(json.dumps({"rows": rows, "seeds_with_effect": summary}, indent=2) + "\n")
+    click.echo("| model | instrument | seed | left econ [95% CI] | right econ [95% CI] | left social [95% CI] "
+               "| right social [95% CI] | econ effect |")
+    click.echo("|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        def cell(k: str, r: dict[str, Any] = r) -> str:
+            lo, hi = r[f"{k}_ci95"]
+            return f"{r[k]:+.2f} [{lo:+.2f}, {hi:+.2f}]"
+        click.echo(f"| {r['model']} | {r['instrument']} | {r['seed']} | {cell('left_economic')} | "
+                   f"{cell('right_economic')} | {cell('left_social')} | {cell('right_social')} | "
+                   f"{'yes' if r['economic_effect'] else 'no'} |")
+    for key, s in summary.items():
+        click.echo(f"{key}: economic effect in {s['economic_effect']} of {s['seeds']} seeds, "
+                   f"social in {s['social_effect']} of {s['seeds']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
