@@ -70,3 +70,13 @@ def test_every_shipped_params_file_loads() -> None:
     for f in sorted(root.glob("params*.yaml")):
         p = load_params(f, root)
         assert p.models and p.ideologies, f.name
+
+
+def test_heldout_instruments_checked(repo_copy: Path) -> None:
+    r = copy.deepcopy(raw(repo_copy))
+    r["evaluate"]["heldout_instruments"] = [r["evaluate"]["instrument"], "data/instruments/nope.csv"]
+    with pytest.raises(ParamsError) as e:
+        parse_params(r, "params.yaml", repo_copy)
+    msg = str(e.value)
+    assert "evaluate.heldout_instruments.1: 'data/instruments/nope.csv' does not exist" in msg
+    assert "evaluate.heldout_instruments lists evaluate.instrument" in msg
