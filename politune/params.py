@@ -100,7 +100,7 @@ class SynthesizeLLMParams(_Section):
 
 
 class SynthesizeParams(_Section):
-    mode: Literal["stance", "paired", "llm", "published"] = "stance"
+    mode: Literal["paired", "stance", "llm", "published"] = "paired"
     topics: str = "data/topics.csv"
     min_topic_similarity: Fraction = 0.02
     max_side_chars: PosInt = 500

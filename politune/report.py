@@ -14,23 +14,25 @@ COLORS = {"base": "#444444", "left": "#1f5fbf", "right": "#c8302c"}
 MARKERS = ["o", "s", "^", "D", "v", "P"]
 
 
+def expected_by_item(instrument: Instrument, rows: list[dict[str, Any]], who: str) -> np.ndarray:
+    """Per-item rows (with expected_weight) -> expected weights in the instrument's item order (NaN =
+    unanswered). `who` names the rows' model in the error when they do not match the instrument."""
+    by_id = {r["id"]: np.nan if r["expected_weight"] is None else r["expected_weight"] for r in rows}
+    ids = [p.id for p in instrument.propositions]
+    if set(by_id) != set(ids):
+        raise ValueError(f"{who}: per-item answers do not match the instrument {instrument.name}; rerun evaluate")
+    return np.array([by_id[i] for i in ids], dtype=float)
+
+
 def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any]]]], bootstrap: int, seed: int
            ) -> dict[str, dict[str, dict[str, Any]]]:
     """items[model][variant] -> per-item rows (with expected_weight); paired shift of each variant from base."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
-    ids = [p.id for p in instrument.propositions]
     for model, variants in items.items():
         if "base" not in variants:
             continue
-
-        def expected(rows: list[dict[str, Any]], model: str = model) -> np.ndarray:
-            by_id = {r["id"]: np.nan if r["expected_weight"] is None else r["expected_weight"] for r in rows}
-            if set(by_id) != set(ids):
-                raise ValueError(f"{model}: per-item answers do not match the instrument {instrument.name}; rerun evaluate")
-            return np.array([by_id[i] for i in ids])
-
-        base = expected(variants["base"])
-        out[model] = {v: paired_shift(instrument, base, expected(rows), bootstrap, seed)
+        base = expected_by_item(instrument, variants["base"], model)
+        out[model] = {v: paired_shift(instrument, base, expected_by_item(instrument, rows, model), bootstrap, seed)
                       for v, rows in variants.items() if v != "base"}
     return out
 

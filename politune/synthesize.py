@@ -1,14 +1,15 @@
 """Preference synthesis: (prompt, chosen, rejected) triples aligned to a target ideology.
 
-Mode `paired` (beyond the paper): every selected post is assigned to a topic of the
+Mode `paired` (beyond the paper; the CPU default): every selected post is assigned to a topic of the
 topic catalogue by TF-IDF cosine; for an ideology whose side is S, `chosen` is a post from side S,
 `rejected` is the most similar post from the other side on the same topic, and `prompt` is the
 topic's question. Deterministic given the seed. The output follows the published PoliTune sets'
 schema (string columns prompt, chosen, rejected).
 
-Mode `stance` (beyond the paper; the CPU default): the prompt quotes a selected post and asks whether the
-model agrees; for the target side's posts `chosen` agrees and `rejected` disagrees, for the other side's
-posts the reverse. Balanced, so the pairs reward content, not a habit of agreeing (see synthesize_stance).
+Mode `stance` (beyond the paper; did not learn at 135M, see README): the prompt quotes a selected post and
+asks whether the model agrees; for the target side's posts `chosen` agrees and `rejected` disagrees, for the
+other side's posts the reverse. Balanced, so the pairs reward content, not a habit of agreeing (see
+synthesize_stance).
 
 Mode `llm` (the paper's way): from each selected post of the target side, a generator model writes a
 question the post raises; chosen = an answer from the target ideology's point of view, grounded in the

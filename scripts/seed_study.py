@@ -5,8 +5,8 @@
 
 Each seed retrains both adapters and re-evaluates them (about 12 minutes a seed on 2 cores), even a seed run
 before: the train stage's curves are an uncached output, so DVC keeps no run cache for it. Training is
-deterministic here (seed 1 trained twice gave identical shifts to 4 decimals). The workspace ends at the first seed's results (run
-`dvc exp run -S train.seed=<yours>` to go back to another). Needs PATH to start with .venv/bin.
+deterministic here (seed 1 trained twice gave identical shifts to 4 decimals). The workspace ends at the
+first seed's results (run `dvc exp run -S train.seed=<yours>` to go back to another). Needs PATH to start with .venv/bin.
 
 A seed "shows the effect" on an instrument when the left adapter's economic shift has a 95% interval below 0
 and the right adapter's above 0 (paired item bootstrap, metrics/report.json). `pooled_over_seeds` averages
@@ -25,9 +25,11 @@ from typing import Any
 import click
 import numpy as np
 
-from politune.compass.instrument import load_instrument
+from politune.compass.instrument import Instrument, load_instrument
 from politune.compass.score import paired_shift
+from politune.io import read_jsonl
 from politune.params import load_params
+from politune.report import expected_by_item
 
 
 def _effect(shift: dict[str, Any], axis: str) -> bool:
@@ -46,34 +48,17 @@ def _row(seed: int, instrument: str, model: str, sh: dict[str, Any]) -> dict[str
     return row
 
 
-def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def _ew(rows: list[dict[str, Any]], ids: list[str]) -> np.ndarray:
-    by = {r["id"]: np.nan if r["expected_weight"] is None else r["expected_weight"] for r in rows}
-    return np.array([by[i] for i in ids], dtype=float)
-
-
-def _pooled(instruments: dict[str, Any], rows: dict[tuple[str, str, str], list[dict[str, Any]]], n_seeds: int,
+def _pooled(instruments: dict[str, Instrument], answers: dict[tuple[str, str, str], list[np.ndarray]],
             bootstrap: int, seed: int) -> dict[str, Any]:
-    """Paired shift of the seed-averaged adapter answers from base, per instrument, model and ideology."""
+    """Paired shift of the seed-averaged adapter answers from base, per instrument, model and ideology.
+    answers[(instrument, model, variant)]: one expected-weight vector per seed (base: the same every seed)."""
     out: dict[str, Any] = {}
-    for (inst_name, model, variant), items in rows.items():
-        if variant == "base" or inst_name not in instruments:
+    for (inst_name, model, variant), per_seed in sorted(answers.items()):
+        if variant == "base":
             continue
-        inst = instruments[inst_name]
-        ids = [q.id for q in inst.propositions]
-
-        base_rows = rows[(inst_name, model, "base")]
-        base = _ew(base_rows[: len(ids)], ids)  # base is the same model for every seed
-        per_seed = [_ew(items[k * len(ids):(k + 1) * len(ids)], ids) for k in range(len(items) // len(ids))]
-        if len(per_seed) != n_seeds:
-            raise ValueError(f"{inst_name} {model} {variant}: {len(per_seed)} seeds of answers, expected {n_seeds}")
+        base = answers[(inst_name, model, "base")][0]
         out.setdefault(inst_name, {}).setdefault(model, {})[variant] = paired_shift(
-            inst, base, np.nanmean(np.vstack(per_seed), axis=0), bootstrap, seed)
+            instruments[inst_name], base, np.nanmean(np.vstack(per_seed), axis=0), bootstrap, seed)
     return out
 
 
@@ -83,20 +68,23 @@ def _pooled(instruments: dict[str, Any], rows: dict[tuple[str, str, str], list[d
 def main(seeds: tuple[int, ...], out: str) -> None:
     rows: list[dict[str, Any]] = []
     p = load_params("params.yaml")
+    main_name = Path(p.evaluate.instrument).stem
     instruments = {load_instrument(f).name: load_instrument(f)
                    for f in [p.evaluate.instrument, *p.evaluate.heldout_instruments]}
-    weights: dict[tuple[str, str, str], list[np.ndarray]] = {}  # (instrument, model, variant) -> per seed
+    answers: dict[tuple[str, str, str], list[np.ndarray]] = {}  # (instrument, model, variant) -> one per seed
     for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results
         click.echo(f"seed {seed}: dvc exp run -S train.seed={seed}", err=True)
         subprocess.run(["dvc", "exp", "run", "-S", f"train.seed={seed}"], check=True)
         report = json.loads(Path("metrics/report.json").read_text())
-        main_name = Path(p.evaluate.instrument).stem
         for model in p.models:
             for variant in ["base", *p.ideologies]:
-                for suffix in ("items", "heldout"):
-                    for r in _read_jsonl(Path(f"data/processed/evaluate/{model}-{variant}.{suffix}.jsonl")):
-                        r.setdefault("instrument", main_name)
-                        weights.setdefault((r["instrument"], model, variant), []).append(r)
+                stem = f"data/processed/evaluate/{model}-{variant}"
+                by_inst = {main_name: read_jsonl(f"{stem}.items.jsonl")}
+                for r in read_jsonl(f"{stem}.heldout.jsonl"):
+                    by_inst.setdefault(r["instrument"], []).append(r)
+                for name, inst in instruments.items():
+                    answers.setdefault((name, model, variant), []).append(
+                        expected_by_item(inst, by_inst.get(name, []), f"{model}-{variant}"))
         for model, sh in report["shift_from_base"].items():
             rows.append(_row(seed, main_name, model, sh))
         for inst, by_model in report.get("shift_from_base_heldout", {}).items():
@@ -110,7 +98,7 @@ def main(seeds: tuple[int, ...], out: str) -> None:
         s["seeds"] += 1
         s["economic_effect"] += r["economic_effect"]
         s["social_effect"] += r["social_effect"]
-    pooled = _pooled(instruments, weights, len(seeds), p.evaluate.bootstrap, p.evaluate.seed)
+    pooled = _pooled(instruments, answers, p.evaluate.bootstrap, p.evaluate.seed)
     # how many (seed, instrument, ideology) shifts point the intended way: left < 0 < right
     direction = {axis: sum((r.get(f"left_{axis}", 0) < 0) + (r.get(f"right_{axis}", 0) > 0) for r in rows)
                  for axis in ("economic", "social")}

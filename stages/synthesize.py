@@ -1,8 +1,8 @@
 """Stage synthesize: write DPO pairs (prompt, chosen, rejected) per ideology, with a dataset card.
 
     python -m stages.synthesize
-Mode from params (`synthesize.mode`): stance (the CPU default: agree with the target side's posts, disagree
-with the other side's), paired (posts of both sides on one topic), llm (the paper's way: a model
+Mode from params (`synthesize.mode`): paired (the CPU default: posts of both sides on one topic), stance
+(agree with the target side's posts, disagree with the other side's), llm (the paper's way: a model
 writes question, chosen and rejected answers), published (a local copy of scale-lab/politune-left/-right).
 Outputs: data/processed/pairs/<ideology>/{train,validation}.jsonl (string form, the published sets' schema)
 and README.md (the dataset card); the same pairs in TRL's conversational form in
