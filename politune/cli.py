@@ -1,6 +1,8 @@
 """The `politune` command: helpers outside the DVC pipeline.
 
     politune check-params [params.yaml]
+    politune profile [cpu|paper]        # which profile params.yaml is / switch to one
+    politune export --model models/base/smollm2-135m --adapter models/adapters/smollm2-135m-left --out exported/left
     politune compass --model models/base/smollm2-135m [--adapter models/adapters/smollm2-135m-left] \
         --instrument data/instruments/politune_v1.csv --out score.json
 """
@@ -21,15 +23,59 @@ def main() -> None:
 @main.command("check-params")
 @click.argument("path", default="params.yaml", type=click.Path(dir_okay=False))
 def check_params(path: str) -> None:
-    """Validate a params file and print every problem at once."""
-    from politune.params import ParamsError, load_params
+    """Validate a params file (params.yaml or profiles/NAME.yaml) and print every problem at once."""
+    from pathlib import Path
 
+    from politune.params import ParamsError, load_params
+    from politune.profiles import PROFILES
+
+    root = Path(path).resolve().parent
+    root = root.parent if root.name == PROFILES else root  # a profile's paths are relative to the repository
     try:
-        p = load_params(path)
+        p = load_params(path, root)
     except ParamsError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(2)
     click.echo(f"{path}: ok ({len(p.models)} model(s), {len(p.ideologies)} ideologies, {len(p.corpora)} corpora)")
+
+
+@main.command()
+@click.argument("name", required=False)
+@click.option("--force", is_flag=True, help="Overwrite params.yaml even if it holds edits no profile has.")
+def profile(name: str | None, force: bool) -> None:
+    """Switch params.yaml to the profile NAME (profiles/NAME.yaml), or say which profile it matches."""
+    from politune import profiles
+    from politune.params import ParamsError
+
+    if name is None:
+        match, diffs = profiles.current()
+        click.echo(f"params.yaml is the {match!r} profile" if match else "params.yaml matches no profile:")
+        for n, keys in diffs.items():
+            if keys:
+                click.echo(f"  vs {n}: {len(keys)} key(s) differ: {', '.join(keys[:12])}{' ...' if len(keys) > 12 else ''}")
+        return
+    try:
+        target = profiles.apply(name, force=force)
+    except (ValueError, ParamsError) as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+    click.echo(f"{target}: now the {name!r} profile; run `dvc repro` (changed params rerun what they feed)")
+
+
+@main.command()
+@click.option("--model", "model_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="The base-model folder the adapter was trained on (e.g. models/base/smollm2-135m).")
+@click.option("--adapter", required=True, type=click.Path(exists=True, file_okay=False),
+              help="A LoRA adapter folder with its sha256 manifest (checked before merging).")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for the merged model.")
+@click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="bfloat16", show_default=True,
+              help="dtype of the saved weights (the merge itself runs in float32).")
+def export(model_dir: str, adapter: str, out: str, dtype: str) -> None:
+    """Merge an adapter into its base model: a plain safetensors checkpoint for serving (e.g. `vllm serve OUT`)."""
+    from politune.models import export_merged
+
+    path = export_merged(model_dir, adapter, out, dtype)
+    click.echo(f"{path}: merged model ({dtype}, safetensors + tokenizer + manifest.sha256.json)")
 
 
 @main.command()

@@ -138,3 +138,24 @@ def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path
         model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
     model.eval()
     return model
+
+
+def export_merged(base_dir: str | Path, adapter: str | Path, out_dir: str | Path, dtype: str = "float32") -> Path:
+    """Merge a verified LoRA adapter into its base model and save a plain transformers checkpoint (safetensors,
+    tokenizer, sha256 manifest) that any server loads without peft (vLLM, TGI, llama.cpp after conversion).
+
+    Merging happens in float32 and the result is cast to `dtype` only when saved, so the low-rank delta is
+    added at full precision (a bf16 merge would round small updates away).
+    """
+    from politune.manifest import write_manifest
+
+    merged = load_model(base_dir, "float32", adapter=adapter).merge_and_unload()
+    merged = merged.to(torch_dtype(dtype))
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    merged.save_pretrained(out_dir, safe_serialization=True)
+    load_tokenizer(base_dir).save_pretrained(out_dir)
+    (out_dir / "politune_export.json").write_text(json.dumps(
+        {"base": str(base_dir), "adapter": str(adapter), "dtype": dtype}, indent=2) + "\n")
+    write_manifest(out_dir)
+    return out_dir

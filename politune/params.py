@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from politune.embedded import EMBEDDED
 
 SIDES = ("left", "right")
+LABEL_SMOOTHING_LOSSES = ("robust", "exo_pair", "aot")
 EMBEDDED_PREFIX = "embedded:"
 
 
@@ -126,6 +127,7 @@ class TrainParams(_Section):
     label_smoothing: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
     lr: Annotated[float, Field(gt=0.0, lt=1.0)] = 5e-4
     lr_scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
+    weight_decay: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0  # AdamW; the paper: 0.05
     # < 1: fraction of all steps; >= 1: a number of steps (the paper: 100)
     warmup: Annotated[float, Field(ge=0.0)] = 0.1
     epochs: Annotated[float, Field(gt=0.0)] = 2
@@ -138,6 +140,14 @@ class TrainParams(_Section):
     lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
     lora_top_layers: Annotated[int, Field(ge=0)] = 0
     precompute_ref_log_probs: bool = True
+    # chat: the model's own chat template (TRL conversational data); alpaca: the Alpaca instruction template
+    # the original PoliTune recipe used (for base models without a chat template, or to match that recipe)
+    prompt_format: Literal["chat", "alpaca"] = "chat"
+    # save a resumable checkpoint (adapter, optimizer, scheduler, RNG) every N optimizer steps; 0 = never
+    checkpoint_every: Annotated[int, Field(ge=0)] = 0
+    # score evaluate.instrument (one prompt variant, logprob) every N optimizer steps and log the economic and
+    # social coordinates as a curve; 0 = never (the paper evaluated every 64 steps)
+    compass_every: Annotated[int, Field(ge=0)] = 0
     seed: int = 0
 
 
@@ -249,10 +259,25 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if p.evaluate.mode == "judge" and not p.evaluate.forced:
         problems.append("evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
                         "forcing applies only to logprob and generate")
-    if p.train.label_smoothing > 0 and p.train.loss_type not in ("sigmoid", "robust"):
+    t = p.train
+    if t.warmup >= 1 and t.warmup != int(t.warmup):
+        problems.append(f"train.warmup ({t.warmup}): values >= 1 are a number of steps and must be whole; "
+                        "values below 1 are a fraction of all steps")
+    # trl 1.16 reads label_smoothing only in these losses (its sigmoid loss ignores it: no cDPO there)
+    if t.label_smoothing > 0 and t.loss_type not in LABEL_SMOOTHING_LOSSES:
         problems.append(
-            f"train.label_smoothing ({p.train.label_smoothing}) with train.loss_type ({p.train.loss_type!r}): "
-            "label smoothing applies only to the sigmoid and robust losses"
+            f"train.label_smoothing ({t.label_smoothing}) with train.loss_type ({t.loss_type!r}): trl ignores label "
+            f"smoothing for this loss; it applies only to {', '.join(LABEL_SMOOTHING_LOSSES)}. Set it to 0.0"
+        )
+    if t.label_smoothing == 0 and t.loss_type in ("robust", "exo_pair"):
+        problems.append(
+            f"train.loss_type ({t.loss_type!r}) with train.label_smoothing (0.0): this loss needs the assumed "
+            "label-noise rate in label_smoothing (robust: e.g. 0.1; exo_pair: the EXO paper uses 1e-3)"
+        )
+    if "lm_head" in t.lora_targets:
+        problems.append(
+            "train.lora_targets includes 'lm_head': trl's DPOTrainer computes log-probs from lm_head.weight directly, "
+            "so an adapter there would never train (trl refuses it); remove it"
         )
     return problems
 

@@ -1,54 +1,155 @@
-"""LoRA + DPO fine-tuning with trl's DPOTrainer and a peft adapter.
+"""LoRA + DPO fine-tuning with trl's DPOTrainer and a peft adapter; resumable, with the compass in the loop.
 
-The reference model is the base with the adapter disabled (trl does this when given a peft config),
-so there is no second copy in memory. Prompts use the model's chat template (conversational
-examples). With `precompute_ref_log_probs` the frozen reference runs once per pair before training.
+The reference model is the base with the adapter disabled (trl does this when given a peft config), so there
+is no second copy in memory. Prompts use the model's chat template or the Alpaca template (`train.prompt_format`,
+see politune.pairs). With `precompute_ref_log_probs` the frozen reference runs once per pair before training.
 
-Assumes: pairs fit in `max_length` tokens (longer ones are truncated by trl, keep_start).
+Checkpoints: with `train.checkpoint_every` > 0 and a `checkpoint_dir`, the adapter, optimizer, scheduler and
+RNG states are saved every N optimizer steps; a later call with the same folder resumes from the last complete
+checkpoint (the one whose trainer_state.json, written last, exists) and continues the step count and the loss
+curve. Work since that checkpoint is redone. Checkpoint files are loaded by transformers with
+`torch.load(weights_only=True)`: no pickled code runs.
+
+Compass probe: with `train.compass_every` > 0 and a probe, the instrument is scored (one prompt variant,
+answer log-probs) before the first step and every N steps; the coordinates go into the trainer's log history,
+so they survive a resume and become a curve.
+
+Assumes: pairs fit in `max_length` tokens. Longer ones are truncated by trl (keep_start) and pairs whose
+prompt alone fills max_length are dropped by trl; both are counted here first (`pairs_truncated`,
+`pairs_prompt_too_long`).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from politune.pairs import to_conversational
+from politune.pairs import check_format, render_pair, to_training_rows
 from politune.params import TrainParams
 
 log = logging.getLogger(__name__)
 
+Probe = Callable[[Any], dict[str, float]]  # model -> {"economic": .., "social": ..}
+LN2 = math.log(2)
 
-class _LogCallback:
-    """Collects trainer logs (loss, rewards) and forwards them to a sink (e.g. dvclive)."""
 
-    def __init__(self, sink: Any | None = None):
-        self.history: list[dict[str, float]] = []
-        self.sink = sink
+def last_complete_checkpoint(folder: str | Path) -> Path | None:
+    """The highest checkpoint-N folder whose trainer_state.json exists (trainer writes it last)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return None
+    done = [p for p in folder.glob("checkpoint-*") if re.fullmatch(r"checkpoint-\d+", p.name)
+            and (p / "trainer_state.json").exists()]
+    return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
-    def as_trainer_callback(self) -> Any:
-        from transformers import TrainerCallback
 
-        outer = self
+def compass_probe(instrument: Any, tokenizer: Any, batch_size: int = 16) -> Probe:
+    """A probe that scores `instrument` with one prompt variant (statement, forward order, forced)."""
+    from politune.compass.elicit import Variant, elicit_logprob
+    from politune.compass.score import score
+    from politune.llm.transformers_backend import TransformersBackend
 
-        class CB(TrainerCallback):
-            def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
-                if not logs:
-                    return
-                row = {k: float(v) for k, v in logs.items() if isinstance(v, int | float)}
-                row["step"] = state.global_step
-                outer.history.append(row)
-                if outer.sink is not None:
-                    outer.sink(row)
+    def probe(model: Any) -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        try:
+            backend = TransformersBackend(model, tokenizer, model_id="compass-probe", batch_size=batch_size,
+                                          progress=False)
+            r = score(instrument, elicit_logprob(backend, instrument, Variant()).probs, bootstrap=0)
+        finally:
+            model.train(was_training)
+        return {"economic": float(r["economic"]), "social": float(r["social"])}
 
-        return CB()
+    return probe
+
+
+def _callbacks(probe: Probe | None, every: int) -> list[Any]:
+    from transformers import TrainerCallback
+
+    class CompassCallback(TrainerCallback):
+        def _score(self, state: Any, model: Any) -> None:
+            t0 = time.time()
+            coords = probe(model)  # type: ignore[misc]
+            row = {"compass/economic": coords["economic"], "compass/social": coords["social"],
+                   "compass/seconds": round(time.time() - t0, 2), "step": state.global_step}
+            state.log_history.append(row)  # saved in every checkpoint's trainer_state.json
+            log.info("step %d compass: economic %+.3f social %+.3f", state.global_step, coords["economic"],
+                     coords["social"])
+
+        def on_train_begin(self, args, state, control, model=None, **kw):  # noqa: ANN001
+            if state.global_step == 0:  # not again after a resume
+                self._score(state, model)
+
+        def on_step_end(self, args, state, control, model=None, **kw):  # noqa: ANN001
+            if state.global_step % every == 0 or state.global_step == state.max_steps:
+                self._score(state, model)
+
+    return [CompassCallback()] if probe is not None and every > 0 else []
+
+
+def length_report(tokenizer: Any, pairs: list[dict[str, Any]], fmt: str, max_length: int) -> dict[str, int]:
+    """How many pairs trl will truncate (prompt + answer > max_length) or drop (prompt alone >= max_length)."""
+    truncated = dropped = longest = 0
+    for pair in pairs:
+        r = render_pair(tokenizer, pair, fmt)  # type: ignore[arg-type]
+        n_prompt = len(tokenizer(r["prompt"], add_special_tokens=False)["input_ids"])
+        n_full = n_prompt + max(len(tokenizer(r[s], add_special_tokens=False)["input_ids"])
+                                for s in ("chosen", "rejected"))
+        longest = max(longest, n_full)
+        dropped += n_prompt >= max_length
+        truncated += n_prompt < max_length < n_full
+    return {"pairs_truncated": truncated, "pairs_prompt_too_long": dropped, "longest_pair_tokens": longest}
+
+
+def health(history: list[dict[str, float]], summary: dict[str, Any]) -> dict[str, Any]:
+    """Warnings for degenerate DPO runs, from the logged curves and the held-out evaluation."""
+    steps = [h for h in history if "loss" in h and "eval_loss" not in h]
+    out: dict[str, Any] = {"warnings": []}
+    if steps:
+        tail = steps[-max(1, len(steps) // 4):]
+        tail_loss = sum(h["loss"] for h in tail) / len(tail)
+        out["loss_last_quarter"] = round(tail_loss, 4)
+        out["loss_stuck_near_ln2"] = abs(tail_loss - LN2) < 0.02
+        if out["loss_stuck_near_ln2"]:
+            out["warnings"].append(f"loss stuck near ln 2 ({tail_loss:.3f}): the model cannot tell chosen from "
+                                   "rejected; check the pairs (identical sides, swapped columns, empty answers)")
+        head = [h["rewards/accuracies"] for h in steps[: max(1, len(steps) // 4)] if "rewards/accuracies" in h]
+        if head:
+            out["reward_accuracy_first_quarter"] = round(sum(head) / len(head), 4)
+    compass = [h for h in history if "compass/economic" in h]
+    if len(compass) >= 2:
+        move = max(abs(compass[-1][f"compass/{a}"] - compass[0][f"compass/{a}"]) for a in ("economic", "social"))
+        out["compass_moved"] = round(move, 4)
+        if out.get("reward_accuracy_first_quarter", 0) >= 0.95 and move < 0.05:
+            out["warnings"].append(
+                f"reward accuracy {out['reward_accuracy_first_quarter']:.2f} in the first quarter of training while "
+                f"the compass moved only {move:.3f}: the pairs are easy to separate on surface features "
+                "(off-policy collapse); expect little transfer to opinions")
+    acc = summary.get("eval_rewards_accuracies")
+    if acc is not None:
+        out["heldout_reward_accuracy"] = acc
+        if acc < 0.6:
+            out["warnings"].append(f"held-out reward accuracy {acc:.2f} (< 0.6): the preference did not generalise "
+                                   "to the validation pairs")
+    for w in out["warnings"]:
+        log.warning("train health: %s", w)
+    return out
 
 
 def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val_pairs: list[dict[str, Any]],
-              p: TrainParams, dtype: str, work_dir: str | Path, sink: Any | None = None) -> dict[str, Any]:
-    """Train a LoRA adapter with DPO; return the peft model and a summary of the run."""
+              p: TrainParams, dtype: str, work_dir: str | Path, probe: Probe | None = None,
+              callbacks: list[Any] | None = None) -> dict[str, Any]:
+    """Train a LoRA adapter with DPO; return {model (peft), summary, history}.
+
+    `work_dir` holds the checkpoints (with p.checkpoint_every > 0); if it already holds a complete one, training
+    resumes from it. The caller decides whether that folder is still valid for these inputs (stages/train.py
+    keys it by a fingerprint of params and data).
+    """
     import torch
     from datasets import Dataset
     from peft import LoraConfig
@@ -56,9 +157,14 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
 
     if not train_pairs:
         raise ValueError("no training pairs: lower select thresholds or check synthesize counts")
+    check_format(tokenizer, p.prompt_format)
     torch.manual_seed(p.seed)
     steps_per_epoch = math.ceil(len(train_pairs) / (p.batch_size * p.grad_accum))
     total_steps = max(1, math.ceil(steps_per_epoch * p.epochs))
+    if p.warmup >= 1 and p.warmup >= total_steps:
+        raise ValueError(f"train.warmup ({int(p.warmup)} steps) with {len(train_pairs)} pairs: the run has only "
+                         f"{total_steps} optimizer steps (train.batch_size {p.batch_size} x train.grad_accum "
+                         f"{p.grad_accum}, train.epochs {p.epochs}); lower warmup or use a fraction (< 1)")
     cfg = DPOConfig(
         output_dir=str(work_dir),
         per_device_train_batch_size=p.batch_size,
@@ -66,6 +172,7 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
         gradient_accumulation_steps=p.grad_accum,
         learning_rate=p.lr,
         lr_scheduler_type=p.lr_scheduler,
+        weight_decay=p.weight_decay,
         warmup_steps=p.warmup if p.warmup < 1 else int(p.warmup),
         num_train_epochs=p.epochs,
         beta=p.beta,
@@ -77,7 +184,9 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
         use_cpu=not torch.cuda.is_available(),
         gradient_checkpointing=False,  # tiny models: recompute costs more than the memory it saves
         logging_steps=1,
-        save_strategy="no",
+        save_strategy="steps" if p.checkpoint_every else "no",
+        save_steps=p.checkpoint_every or 500,
+        save_total_limit=2,  # the newest may be half-written when killed; the one before is complete
         report_to="none",
         seed=p.seed,
         data_seed=p.seed,
@@ -91,38 +200,56 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     lora = LoraConfig(r=p.lora_r, lora_alpha=p.lora_alpha, lora_dropout=p.lora_dropout,
                       target_modules=list(p.lora_targets), layers_to_transform=layers, task_type="CAUSAL_LM",
                       bias="none")
-    cb = _LogCallback(sink)
-    train_ds = Dataset.from_list(to_conversational(train_pairs))
-    eval_ds = Dataset.from_list(to_conversational(val_pairs)) if val_pairs else None
+    lengths = length_report(tokenizer, train_pairs, p.prompt_format, p.max_length)
+    if lengths["pairs_prompt_too_long"] == len(train_pairs):
+        raise ValueError(f"train.max_length ({p.max_length} tokens): every one of the {len(train_pairs)} pairs has a "
+                         f"prompt that alone fills it (train.prompt_format {p.prompt_format!r}; the longest pair has "
+                         f"{lengths['longest_pair_tokens']} tokens); raise train.max_length")
+    if lengths["pairs_truncated"] or lengths["pairs_prompt_too_long"]:
+        log.warning("train: %d of %d pairs exceed train.max_length=%d tokens and are truncated; %d have a prompt "
+                    "that alone fills it and are dropped by trl", lengths["pairs_truncated"], len(train_pairs),
+                    p.max_length, lengths["pairs_prompt_too_long"])
+    train_ds = Dataset.from_list(to_training_rows(train_pairs, p.prompt_format))
+    eval_ds = Dataset.from_list(to_training_rows(val_pairs, p.prompt_format)) if val_pairs else None
     trainer = DPOTrainer(model=model, args=cfg, train_dataset=train_ds, eval_dataset=eval_ds,
-                         processing_class=tokenizer, peft_config=lora, callbacks=[cb.as_trainer_callback()])
+                         processing_class=tokenizer, peft_config=lora,
+                         callbacks=_callbacks(probe, p.compass_every) + list(callbacks or []))
     trainable = sum(x.numel() for x in trainer.model.parameters() if x.requires_grad)
-    log.info("train: %d pairs, %d steps (%d per epoch), %d trainable LoRA params", len(train_pairs),
-             total_steps, steps_per_epoch, trainable)
+    resume = last_complete_checkpoint(work_dir) if p.checkpoint_every else None
+    log.info("train: %d pairs, %d steps (%d per epoch), %d trainable LoRA params%s", len(train_pairs),
+             total_steps, steps_per_epoch, trainable, f"; resuming from {resume}" if resume else "")
     before = {n: x.detach().clone() for n, x in trainer.model.named_parameters() if x.requires_grad}
     t0 = time.time()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     train_s = time.time() - t0
+    done_now = int(result.global_step) - (int(resume.name.split("-")[1]) if resume else 0)
     summary: dict[str, Any] = {
         "pairs_train": len(train_pairs), "pairs_val": len(val_pairs), "steps": int(result.global_step),
-        "train_seconds": round(train_s, 1), "seconds_per_step": round(train_s / max(result.global_step, 1), 3),
+        "resumed_from_step": int(resume.name.split("-")[1]) if resume else None,
+        "train_seconds": round(train_s, 1), "seconds_per_step": round(train_s / max(done_now, 1), 3),
         "trainable_params": int(trainable), "final_train_loss": float(result.training_loss),
+        "prompt_format": p.prompt_format, **lengths,
     }
     after = dict(trainer.model.named_parameters())
-    # health: every trainable (LoRA) tensor must have moved; a frozen one means a broken target list
+    # every trainable (LoRA) tensor must have moved; a frozen one means a broken target list. After a resume the
+    # snapshot is of the restored weights, so this counts what moved since the checkpoint.
     summary["trainable_tensors"] = len(before)
     summary["trainable_tensors_unchanged"] = sum(torch.equal(v, after[n].detach()) for n, v in before.items())
-    steps = [h for h in cb.history if "loss" in h]
+    history = [{k: float(v) for k, v in h.items() if isinstance(v, int | float)} for h in trainer.state.log_history]
+    steps = [h for h in history if "loss" in h and "eval_loss" not in h]
     if steps:
-        last = steps[-1]
         for k in ("rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected"):
-            if k in last:
-                summary["last_" + k.replace("/", "_")] = last[k]
+            if k in steps[-1]:
+                summary["last_" + k.replace("/", "_")] = steps[-1][k]
     if eval_ds is not None:
         ev = trainer.evaluate()
         for k in ("eval_loss", "eval_rewards/accuracies", "eval_rewards/margins"):
             if k in ev:
                 summary[k.replace("/", "_")] = float(ev[k])
-    # health: a loss stuck at ln 2 means chosen and rejected are indistinguishable to the model
-    summary["loss_stuck_near_ln2"] = bool(steps and abs(steps[-1]["loss"] - math.log(2)) < 0.01)
-    return {"model": trainer.model, "summary": summary, "history": cb.history}
+    compass = [h for h in history if "compass/economic" in h]
+    if compass:
+        summary["compass_trajectory"] = [{"step": int(h["step"]), "economic": round(h["compass/economic"], 4),
+                                          "social": round(h["compass/social"], 4)} for h in compass]
+    summary["health"] = health(history, summary)
+    return {"model": trainer.model, "summary": summary, "history": history}
+

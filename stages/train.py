@@ -2,26 +2,52 @@
 
     python -m stages.train --model smollm2-135m --ideology left
 Outputs: models/adapters/<model>-<ideology>/ (PEFT safetensors + sha256 manifest),
-metrics/train/<model>-<ideology>.json, training curves in metrics/train/<model>-<ideology>/ (dvclive).
+metrics/train/<model>-<ideology>.json, curves in metrics/curves/<model>-<ideology>/ (dvclive: loss, rewards,
+compass coordinates during training).
+
+Resume: checkpoints go to models/checkpoints/<model>-<ideology>/ every `train.checkpoint_every` steps, with a
+fingerprint of everything that decides the result (train params, dtype, base model, pairs, instrument). After a
+crash or kill, `dvc repro` resumes from the last complete checkpoint if the fingerprint matches, and starts over
+(saying so) if it does not. The folder is deleted once the adapter is saved.
+
+Multi-GPU: `accelerate launch -m stages.train ...` works; only rank 0 writes outputs.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 
 import click
 
 from politune.io import atomic_path, read_jsonl
-from politune.manifest import write_manifest
+from politune.manifest import sha256_file, write_manifest
 from politune.models import load_model, load_tokenizer
-from politune.train import train_dpo
+from politune.train import compass_probe, train_dpo
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 log = logging.getLogger(__name__)
+
+
+def fingerprint(parts: dict) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def checkpoint_dir(run: str, fp: str) -> Path:
+    """models/checkpoints/<run>, emptied first when it holds checkpoints made from other inputs."""
+    folder = Path("models/checkpoints") / run
+    stamp = folder / "fingerprint.txt"
+    if folder.exists() and (not stamp.exists() or stamp.read_text().strip() != fp):
+        log.warning("%s holds checkpoints of a run with other params or data; starting over", folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fp + "\n")
+    return folder
 
 
 @click.command()
@@ -44,30 +70,44 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     dtype = p.models[model_name].train_dtype
     model = load_model(base, dtype)
     tok = load_tokenizer(base)
+    probe = None
+    if p.train.compass_every:
+        from politune.compass.instrument import load_instrument
 
-    from dvclive import Live
-
-    curves_dir = Path("metrics/curves") / run
-    shutil.rmtree(curves_dir, ignore_errors=True)
-    with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
-
-        def sink(row: dict) -> None:
-            if "loss" not in row or "eval_loss" in row:
-                return
-            live.step = int(row["step"])
-            for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies",
-                      "learning_rate"):
-                if k in row:
-                    live.log_metric(f"train/{k.replace('/', '_')}", row[k], plot=True)
-
-        with tempfile.TemporaryDirectory(prefix="politune-train-") as work:
-            res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, sink)
-    # dvclive's summary duplicates metrics/train/<run>.json, and `dvc plots show` cannot draw it
-    (curves_dir / "metrics.json").unlink(missing_ok=True)
+        probe = compass_probe(load_instrument(p.evaluate.instrument), tok, p.evaluate.batch_size)
+    rank0 = int(os.environ.get("RANK", "0")) == 0
+    fp = fingerprint({"train": p.train.model_dump(), "dtype": dtype, "source": p.models[model_name].source,
+                      "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],
+                      "instrument": sha256_file(p.evaluate.instrument) if probe else None})
+    work = checkpoint_dir(run, fp) if rank0 else Path("models/checkpoints") / run
+    res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
+    if not rank0:
+        return
+    write_curves(res["history"], Path("metrics/curves") / run)
     with atomic_path(f"models/adapters/{run}") as out:
         res["model"].save_pretrained(out, safe_serialization=True)
         write_manifest(out)
     write_metrics(f"metrics/train/{run}.json", {"model": model_name, "ideology": ideology, **res["summary"]}, t0)
+    shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume
+
+
+def write_curves(history: list[dict], curves_dir: Path) -> None:
+    """dvclive plots from the trainer's whole log history (restored from the checkpoint after a resume)."""
+    from dvclive import Live
+
+    shutil.rmtree(curves_dir, ignore_errors=True)
+    keys = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "learning_rate",
+            "compass/economic", "compass/social")
+    with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
+        for row in history:
+            if "eval_loss" in row or not any(k in row for k in keys):
+                continue
+            live.step = int(row["step"])
+            for k in keys:
+                if k in row:
+                    live.log_metric(f"train/{k.replace('/', '_')}", row[k], plot=True)
+    # dvclive's summary duplicates metrics/train/<run>.json, and `dvc plots show` cannot draw it
+    (curves_dir / "metrics.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -63,6 +63,12 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     for run_name in ("smollm2-135m-left", "smollm2-135m-right"):
         t = data[f"metrics/train/{run_name}.json"]["data"]
         assert t["steps"] > 0 and t["trainable_tensors_unchanged"] == 0
+        full = json.loads((repro_dir / "metrics" / "train" / f"{run_name}.json").read_text())
+        assert [c["step"] for c in full["compass_trajectory"]][0] == 0 and len(full["compass_trajectory"]) >= 3
+        assert "warnings" in full["health"] and full["pairs_prompt_too_long"] == 0
+        curves = repro_dir / "metrics" / "curves" / run_name / "plots" / "metrics" / "train"
+        assert {"loss.tsv", "rewards_accuracies.tsv", "compass_economic.tsv"} <= {f.name for f in curves.iterdir()}
+        assert not (repro_dir / "models" / "checkpoints" / run_name).exists()  # removed once the adapter is saved
     # `dvc metrics show` keeps only scalars: read lists (intervals) from the file itself
     ev = json.loads((repro_dir / "metrics" / "evaluate" / "smollm2-135m-left.json").read_text())
     assert ev["invalid_share"] == 0.0 and len(ev["variants"]) >= 1 and "economic_ci95" in ev

@@ -55,3 +55,28 @@ def test_check_params_reports_problems(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["check-params", str(bad)])
     assert res.exit_code == 2
     assert "bogus: unknown key" in res.output and "models" in res.output
+
+
+def test_profile_switch_and_report(repo_copy: Path, monkeypatch) -> None:  # noqa: ANN001
+    import shutil
+
+    from politune.params import load_params
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "profiles", repo_copy / "profiles")
+    monkeypatch.chdir(repo_copy)
+    run = CliRunner().invoke
+    res = run(main, ["profile"])
+    assert res.exit_code == 0 and "params.yaml is the 'cpu' profile" in res.output, res.output
+    res = run(main, ["profile", "paper"])
+    assert res.exit_code == 0, res.output
+    p = load_params("params.yaml")
+    assert set(p.models) == {"llama3-8b", "mistral-7b"} and p.train.grad_accum == 16 and p.train.epochs == 4
+    params = Path("params.yaml")
+    params.write_text(params.read_text().replace("beta: 0.1", "beta: 0.3"))  # a user's own edit
+    res = run(main, ["profile", "cpu"])
+    assert res.exit_code == 2 and "edits no profile holds (vs paper: train.beta)" in res.output, res.output
+    assert "beta: 0.3" in params.read_text()  # nothing overwritten
+    res = run(main, ["profile", "cpu", "--force"])
+    assert res.exit_code == 0 and load_params("params.yaml").train.beta == 0.1
+    res = run(main, ["profile", "gpu9"])
+    assert res.exit_code == 2 and "no profile 'gpu9' (have: cpu, paper" in res.output

@@ -56,6 +56,31 @@ def test_bad_loss_type_and_cross_field(repo_copy: Path) -> None:
         parse_params(r, "params.yaml", repo_copy)
 
 
+@pytest.mark.parametrize(("changes", "expected"), [
+    ({"label_smoothing": 0.1}, "train.label_smoothing (0.1) with train.loss_type ('sigmoid'): trl ignores"),
+    ({"loss_type": "robust"}, "train.loss_type ('robust') with train.label_smoothing (0.0)"),
+    ({"loss_type": "exo_pair"}, "train.loss_type ('exo_pair') with train.label_smoothing (0.0)"),
+    ({"warmup": 2.5}, "train.warmup (2.5): values >= 1 are a number of steps and must be whole"),
+    ({"lora_targets": ["q_proj", "lm_head"]}, "train.lora_targets includes 'lm_head'"),
+    ({"prompt_format": "vicuna"}, "train.prompt_format"),
+    ({"checkpoint_every": -1}, "train.checkpoint_every"),
+])
+def test_train_combinations_name_both_fields(repo_copy: Path, changes: dict, expected: str) -> None:
+    r = copy.deepcopy(raw(repo_copy))
+    r["train"].update(changes)
+    with pytest.raises(ParamsError) as e:
+        parse_params(r, "params.yaml", repo_copy)
+    assert expected in str(e.value)
+
+
+def test_valid_train_combinations_pass(repo_copy: Path) -> None:
+    for changes in ({"loss_type": "robust", "label_smoothing": 0.1}, {"loss_type": "ipo"}, {"warmup": 100},
+                    {"prompt_format": "alpaca", "checkpoint_every": 0, "compass_every": 0}):
+        r = copy.deepcopy(raw(repo_copy))
+        r["train"].update(changes)
+        assert parse_params(r, "params.yaml", repo_copy).train.model_dump().items() >= changes.items()
+
+
 def test_unknown_embedded_model_and_missing_file(repo_copy: Path, tmp_path: Path) -> None:
     r = copy.deepcopy(raw(repo_copy))
     r["models"]["smollm2-135m"]["source"] = "embedded:gpt-9"
@@ -67,7 +92,9 @@ def test_unknown_embedded_model_and_missing_file(repo_copy: Path, tmp_path: Path
 
 def test_every_shipped_params_file_loads() -> None:
     root = Path(__file__).resolve().parents[2]
-    for f in sorted(root.glob("params*.yaml")):
+    files = [root / "params.yaml", *sorted((root / "profiles").glob("*.yaml"))]
+    assert len(files) >= 3  # params.yaml, profiles/cpu.yaml, profiles/paper.yaml
+    for f in files:
         p = load_params(f, root)
         assert p.models and p.ideologies, f.name
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
 
 from politune.manifest import verify_manifest, write_manifest
@@ -24,8 +25,7 @@ def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Pa
     base_before = {k: v.clone() for k, v in model.state_dict().items()}
     p = TrainParams(epochs=2, batch_size=4, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
                     lora_dropout=0.0, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True)
-    seen: list[dict] = []
-    res = train_dpo(model, tok, PAIRS, PAIRS[:2], p, "float32", tmp_path / "work", sink=seen.append)
+    res = train_dpo(model, tok, PAIRS, PAIRS[:2], p, "float32", tmp_path / "work")
     peft_model = res["model"]
     lora = {n: t for n, t in peft_model.named_parameters() if "lora_" in n}
     assert lora and all(t.requires_grad for t in lora.values())
@@ -38,7 +38,9 @@ def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Pa
         key = k.replace("base_layer.", "")
         assert torch.equal(v, base_before[key]), f"base weight changed: {k}"
     assert res["summary"]["steps"] == 4  # 8 pairs / batch 4 x 2 epochs
-    assert any("loss" in r for r in seen)
+    assert [h["step"] for h in res["history"] if "loss" in h and "eval_loss" not in h] == [1, 2, 3, 4]
+    assert res["summary"]["pairs_truncated"] == 0 and res["summary"]["pairs_prompt_too_long"] == 0
+    assert "warnings" in res["summary"]["health"]
     out = tmp_path / "adapter"
     peft_model.save_pretrained(out, safe_serialization=True)
     write_manifest(out)
@@ -46,3 +48,107 @@ def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Pa
     assert (out / "adapter_model.safetensors").exists()
     reloaded = load_model(tiny_model_dir, adapter=out)
     assert any("lora_" in n for n, _ in reloaded.named_parameters())
+
+
+RESUME_WORKER = """
+import json, os, signal, sys
+from transformers import TrainerCallback
+from politune.models import load_model, load_tokenizer
+from politune.params import TrainParams
+from politune.train import train_dpo
+
+model_dir, work, out, kill_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+pairs = json.loads(os.environ["PAIRS"])
+
+class KillAfterSave(TrainerCallback):
+    def on_save(self, args, state, control, **kw):
+        if state.global_step == kill_at:
+            os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no exception handlers: a real crash
+
+p = TrainParams(epochs=2, batch_size=4, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
+                lora_dropout=0.1, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True,
+                checkpoint_every=2, seed=3)
+res = train_dpo(load_model(model_dir), load_tokenizer(model_dir), pairs, pairs[:2], p, "float32", work,
+                callbacks=[KillAfterSave()])
+json.dump({"history": res["history"], "summary": res["summary"]}, open(out, "w"))
+"""
+
+
+def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """kill -9 right after the step-4 checkpoint, rerun: training resumes at step 5 and every loss of the
+    resumed run equals the uninterrupted run's within 1e-5 (dropout on, so the RNG state must be restored)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "worker.py"
+    script.write_text(RESUME_WORKER)
+    env = {**os.environ, "PAIRS": json.dumps(PAIRS * 2)}  # 16 pairs, batch 4: 4 steps an epoch, 8 in all
+
+    def run(work: str, out: str, kill_at: int) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(script), str(tiny_model_dir), str(tmp_path / work),
+                               str(tmp_path / out), str(kill_at)], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    killed = run("ckpt", "killed.json", 4)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    assert not (tmp_path / "killed.json").exists()
+    assert sorted(p.name for p in (tmp_path / "ckpt").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    resumed = run("ckpt", "resumed.json", -1)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    straight = run("fresh", "straight.json", -1)
+    assert straight.returncode == 0, straight.stderr[-2000:]
+
+    def losses(name: str) -> dict[int, float]:
+        hist = json.loads((tmp_path / name).read_text())["history"]
+        return {int(h["step"]): h["loss"] for h in hist if "loss" in h and "eval_loss" not in h}
+
+    res, ref = losses("resumed.json"), losses("straight.json")
+    summary = json.loads((tmp_path / "resumed.json").read_text())["summary"]
+    assert summary["resumed_from_step"] == 4 and summary["steps"] == 8
+    assert sorted(res) == sorted(ref) == list(range(1, 9))  # steps 1-4 restored from the checkpoint, 5-8 new
+    for step in ref:
+        assert abs(res[step] - ref[step]) < 1e-5, (step, res[step], ref[step])
+    assert len(set(ref.values())) > 1  # the loss moved: the comparison is not between constants
+
+
+def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """The probe scores the instrument at step 0 and every 2 steps; the Alpaca (string) format trains; the
+    exported merged model gives the same logits as base + adapter."""
+    from politune.compass.instrument import load_csv_instrument
+    from politune.models import export_merged
+    from politune.train import compass_probe
+
+    inst_path = tmp_path / "inst.csv"
+    inst_path.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
+                         "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    p = TrainParams(epochs=1, batch_size=2, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
+                    lora_dropout=0.0, lora_targets=["q_proj", "v_proj", "down_proj"], prompt_format="alpaca",
+                    compass_every=2, seed=1)
+    with pytest.raises(ValueError, match=r"train.max_length \(64 tokens\): every one of the 6 pairs"):
+        train_dpo(model, tok, PAIRS[:6], [], p, "float32", tmp_path / "work")  # the Alpaca preamble is long
+    p = p.model_copy(update={"max_length": 320})
+    res = train_dpo(model, tok, PAIRS[:6], PAIRS[:2], p, "float32", tmp_path / "work",
+                    probe=compass_probe(load_csv_instrument(inst_path), tok))
+    s = res["summary"]
+    assert s["prompt_format"] == "alpaca" and s["steps"] == 3
+    assert [t["step"] for t in s["compass_trajectory"]] == [0, 2, 3]  # start, every 2 steps, the last step
+    assert all(-10 <= t["economic"] <= 10 for t in s["compass_trajectory"])
+    assert s["health"]["compass_moved"] >= 0 and "heldout_reward_accuracy" in s["health"]
+    assert s["trainable_tensors_unchanged"] == 0
+
+    adapter = tmp_path / "adapter"
+    res["model"].save_pretrained(adapter, safe_serialization=True)
+    write_manifest(adapter)
+    out = export_merged(tiny_model_dir, adapter, tmp_path / "exported", "float32")
+    verify_manifest(out)
+    assert not any("lora" in k for k in load_model(out).state_dict())
+    ids = torch.tensor([tok("Cut taxes now.")["input_ids"]])
+    with torch.no_grad():
+        merged = load_model(out)(input_ids=ids).logits
+        with_adapter = load_model(tiny_model_dir, adapter=adapter)(input_ids=ids).logits
+        base = load_model(tiny_model_dir)(input_ids=ids).logits
+    assert torch.allclose(merged, with_adapter, atol=1e-5)
+    assert not torch.allclose(merged, base, atol=1e-3)  # the adapter did change the model
