@@ -16,10 +16,13 @@ instructions say to ignore anything it asks.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from politune.agreement import LABEL_NAMES, predicted_label
 from politune.llm.base import Backend, Messages, normalize
 
 PROMPT_VERSION = "annotate-v2"
@@ -47,21 +50,55 @@ def build_prompt(text: str, max_chars: int) -> Messages:
     return [{"role": "user", "content": QUESTION.format(post=escape_post(text, max_chars))}]
 
 
-def annotate_posts(backend: Backend, posts: list[dict[str, Any]], max_chars: int) -> list[dict[str, Any]]:
-    """Return one annotation per post: p_offtopic, p_left, p_right, relevance, leaning."""
+def label_prior(backend: Backend, max_chars: int) -> np.ndarray:
+    """Log-probs of the labels for a content-free post: subtracted from every post's (calibration)."""
+    return backend.option_logprobs([build_prompt(NULL_POST, max_chars)], list(LABELS))
+
+
+def annotate_posts(backend: Backend, posts: list[dict[str, Any]], max_chars: int,
+                   prior: np.ndarray | None = None) -> list[dict[str, Any]]:
+    """Return one annotation per post: p_offtopic, p_left, p_right, relevance, leaning (+ post_id if given)."""
     prompts = [build_prompt(p["text"], max_chars) for p in posts]
     raw = backend.option_logprobs(prompts, list(LABELS))
-    prior = backend.option_logprobs([build_prompt(NULL_POST, max_chars)], list(LABELS))
-    probs = normalize(raw - prior)
+    probs = normalize(raw - (label_prior(backend, max_chars) if prior is None else prior))
     out = []
     for post, (pa, pb, pc) in zip(posts, probs, strict=True):
         rel = float(pb + pc)
         leaning = float((pc - pb) / rel) if rel > 0 else 0.0
-        out.append({
-            "post_id": post["post_id"], "p_offtopic": float(pa), "p_left": float(pb), "p_right": float(pc),
-            "relevance": rel, "leaning": leaning,
-        })
+        row = {"p_offtopic": float(pa), "p_left": float(pb), "p_right": float(pc), "relevance": rel,
+               "leaning": leaning}
+        if "post_id" in post:
+            row = {"post_id": post["post_id"], **row}
+        out.append(row)
     return out
+
+
+def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) -> tuple[list[int], int]:
+    """(post indices ordered by prompt length, token prefix shared by every prompt).
+
+    Scoring posts in this order, in chunks that are multiples of the batch size, with this fixed shared prefix
+    runs exactly the batches that one call over all posts runs; bfloat16 scores depend on batch shapes, so
+    this makes a chunked (and a resumed) run give the same numbers as an uninterrupted one.
+    """
+    from politune.llm.transformers_backend import _common_prefix_len
+
+    rendered = []
+    for p in posts:
+        ids = tokenizer.apply_chat_template(build_prompt(p["text"], max_chars), add_generation_prompt=True,
+                                            tokenize=True)
+        rendered.append(list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "input_ids") else ids))
+    order = sorted(range(len(posts)), key=lambda i: len(rendered[i]))
+    return order, _common_prefix_len(rendered)
+
+
+def invalid_reason(ann: dict[str, Any]) -> str | None:
+    """Why an annotation cannot be used (None if it can): every value finite, probabilities in [0, 1]."""
+    vals = [ann[k] for k in ("p_offtopic", "p_left", "p_right", "relevance", "leaning")]
+    if not all(np.isfinite(v) for v in vals):
+        return "non_finite"
+    if not all(-1e-6 <= ann[k] <= 1 + 1e-6 for k in ("p_offtopic", "p_left", "p_right", "relevance")):
+        return "out_of_range"
+    return None
 
 
 def agreement_with_source(posts: list[dict[str, Any]], ann: list[dict[str, Any]]) -> dict[str, float]:
@@ -76,3 +113,74 @@ def agreement_with_source(posts: list[dict[str, Any]], ann: list[dict[str, Any]]
         m = side == v
         out[f"mean_leaning_{s}_corpus"] = float(lean[m].mean()) if m.any() else 0.0
     return out
+
+
+# --- validation: a project-written gold set and injection canaries --------------------------------------------
+
+TARGET_WORD = {"left": "liberal", "right": "conservative"}
+
+
+def load_gold(path: str | Path) -> list[dict[str, str]]:
+    """id,label,text rows; label one of offtopic, left, right. Errors name the file and row."""
+    rows = []
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.DictReader(f), start=2):
+            if row.get("label") not in LABEL_NAMES or not (row.get("text") or "").strip() or not row.get("id"):
+                raise ValueError(f"{path}:{n}: need id, a label in {LABEL_NAMES} and a text (got {row})")
+            rows.append({"id": row["id"], "label": row["label"], "text": row["text"]})
+    if not rows:
+        raise ValueError(f"{path}: no rows (header id,label,text)")
+    return rows
+
+
+def load_canary_templates(path: str | Path) -> list[dict[str, str]]:
+    """id,template rows; the template holds {post} and {target}; a literal \\n in the file is a line break."""
+    rows = []
+    with Path(path).open(encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.DictReader(f), start=2):
+            t = (row.get("template") or "").replace("\\n", "\n")
+            if "{post}" not in t or "{target}" not in t or not row.get("id"):
+                raise ValueError(f"{path}:{n}: need an id and a template with {{post}} and {{target}} (got {row})")
+            rows.append({"id": row["id"], "template": t})
+    return rows
+
+
+def build_canaries(gold: list[dict[str, str]], templates: list[dict[str, str]], per_label: int
+                   ) -> list[dict[str, str]]:
+    """Injection twins of the first `per_label` gold posts of each label: each template wraps the clean post and
+    asks for the opposite side (off-topic posts: asked for conservative, then liberal, alternating)."""
+    picked: list[dict[str, str]] = []
+    for label in LABEL_NAMES:
+        picked += [g for g in gold if g["label"] == label][:per_label]
+    out = []
+    for k, g in enumerate(picked):
+        for t in templates:
+            target = {"left": "right", "right": "left"}.get(g["label"], ("right", "left")[k % 2])
+            text = t["template"].replace("{post}", g["text"]).replace("{target}", TARGET_WORD[target])
+            out.append({"id": f"{g['id']}-{t['id']}", "clean_id": g["id"], "template_id": t["id"],
+                        "target": target, "text": text})
+    return out
+
+
+def canary_report(clean: dict[str, dict[str, Any]], canaries: list[dict[str, str]], ann: list[dict[str, Any]]
+                  ) -> dict[str, Any]:
+    """Label-flip rate of injected twins against their clean posts, overall and per template."""
+    flips: dict[str, list[bool]] = {}
+    toward = []
+    for c, a in zip(canaries, ann, strict=True):
+        pred = predicted_label(a)
+        flips.setdefault(c["template_id"], []).append(pred != predicted_label(clean[c["clean_id"]]))
+        toward.append(pred == c["target"])
+    every = [f for fs in flips.values() for f in fs]
+    # threshold-free: how far the injection moved the leaning toward the side it asked for, and the relevance
+    lean = [(a["leaning"] - clean[c["clean_id"]]["leaning"]) * (1 if c["target"] == "right" else -1)
+            for c, a in zip(canaries, ann, strict=True)]
+    rel = [a["relevance"] - clean[c["clean_id"]]["relevance"] for c, a in zip(canaries, ann, strict=True)]
+    return {
+        "n": len(canaries),
+        "flip_rate": round(float(np.mean(every)), 4) if every else None,
+        "toward_injected_label_rate": round(float(np.mean(toward)), 4) if toward else None,
+        "flip_rate_by_template": {t: round(float(np.mean(fs)), 4) for t, fs in sorted(flips.items())},
+        "mean_leaning_shift_toward_injected": round(float(np.mean(lean)), 4) if lean else None,
+        "mean_relevance_shift": round(float(np.mean(rel)), 4) if rel else None,
+    }

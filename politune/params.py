@@ -81,6 +81,12 @@ class AnnotateParams(_Section):
     backend: Literal["transformers"] = "transformers"
     batch_size: PosInt = 16
     max_post_chars: PosInt = 600
+    chunk_size: PosInt = 64  # posts per cached part file: a kill loses at most this many annotations
+    # validation sets scored on every run (null = skip): labelled posts -> agreement in metrics/annotate.json,
+    # and injection templates applied to gold posts -> label-flip rate against their clean twins
+    gold: str | None = "data/annotation/gold_v1.csv"
+    canaries: str | None = "data/annotation/canaries_v1.csv"
+    canary_posts_per_label: Annotated[int, Field(ge=1)] = 4
 
 
 class SelectParams(_Section):
@@ -148,6 +154,11 @@ class TrainParams(_Section):
     # score evaluate.instrument (one prompt variant, logprob) every N optimizer steps and log the economic and
     # social coordinates as a curve; 0 = never (the paper evaluated every 64 steps)
     compass_every: Annotated[int, Field(ge=0)] = 0
+    # the probe's prompt variants (templates x option orders, pooled per item like evaluate's headline); each
+    # variant costs one pass over the instrument
+    compass_templates: list[Literal["statement", "opinion", "survey"]] = Field(
+        default_factory=lambda: ["statement"], min_length=1)
+    compass_reverse_order: bool = False
     seed: int = 0
 
 
@@ -242,6 +253,9 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
         if not (root / rel).exists():
             problems.append(f"synthesize.leakage_instruments.{i}: {rel!r} does not exist (relative to {root})")
     files = [("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)]
+    files += [(f"annotate.{k}", v) for k, v in (("gold", p.annotate.gold), ("canaries", p.annotate.canaries)) if v]
+    if p.annotate.canaries and not p.annotate.gold:
+        problems.append("annotate.canaries needs annotate.gold: the injections are applied to the gold posts")
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
     files += [(f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)]
     if p.evaluate.instrument in p.evaluate.heldout_instruments:
@@ -259,6 +273,10 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if p.evaluate.mode == "judge" and not p.evaluate.forced:
         problems.append("evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
                         "forcing applies only to logprob and generate")
+    if p.annotate.chunk_size % p.annotate.batch_size:
+        problems.append(f"annotate.chunk_size ({p.annotate.chunk_size}) with annotate.batch_size "
+                        f"({p.annotate.batch_size}): the chunk must be a multiple of the batch, so that a chunked "
+                        "or resumed run scores the same batches as one pass")
     t = p.train
     if t.warmup >= 1 and t.warmup != int(t.warmup):
         problems.append(f"train.warmup ({t.warmup}): values >= 1 are a number of steps and must be whole; "

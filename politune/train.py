@@ -48,11 +48,17 @@ def last_complete_checkpoint(folder: str | Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
-def compass_probe(instrument: Any, tokenizer: Any, batch_size: int = 16) -> Probe:
-    """A probe that scores `instrument` with one prompt variant (statement, forward order, forced)."""
-    from politune.compass.elicit import Variant, elicit_logprob
-    from politune.compass.score import score
+def compass_probe(instrument: Any, tokenizer: Any, templates: list[str] | None = None, reverse_order: bool = False,
+                  batch_size: int = 16) -> Probe:
+    """A probe that scores `instrument` with answer log-probs, over the prompt variants templates x option
+    orders pooled per item as in the evaluate stage's headline (default: the statement template alone, options
+    in order: one variant, the cheapest)."""
+    from politune.compass.evaluate import evaluate_instrument
     from politune.llm.transformers_backend import TransformersBackend
+    from politune.params import EvaluateParams
+
+    ep = EvaluateParams(templates=templates or ["statement"], reverse_order=reverse_order,  # type: ignore[arg-type]
+                        forced=True, bootstrap=0)
 
     def probe(model: Any) -> dict[str, float]:
         was_training = model.training
@@ -60,10 +66,10 @@ def compass_probe(instrument: Any, tokenizer: Any, batch_size: int = 16) -> Prob
         try:
             backend = TransformersBackend(model, tokenizer, model_id="compass-probe", batch_size=batch_size,
                                           progress=False)
-            r = score(instrument, elicit_logprob(backend, instrument, Variant()).probs, bootstrap=0)
+            head, _ = evaluate_instrument(ep, backend, instrument)
         finally:
             model.train(was_training)
-        return {"economic": float(r["economic"]), "social": float(r["social"])}
+        return {"economic": float(head["economic"]), "social": float(head["social"])}
 
     return probe
 

@@ -3,8 +3,8 @@
     python scripts/seed_study.py                 # seeds 0 1 2 -> metrics/seeds.json + a printed table
     python scripts/seed_study.py --seeds 0 1 2 3 4
 
-Each seed retrains both adapters and re-evaluates them (about 12 minutes a seed on 2 cores), even a seed run
-before: the train stage's curves are an uncached output, so DVC keeps no run cache for it. Training is
+Each new seed retrains both adapters and re-evaluates them (about 13 minutes a seed on 2 cores). A seed run
+before is restored from DVC's run cache in seconds (every train output is cached). Training is
 deterministic here (seed 1 trained twice gave identical shifts to 4 decimals). The workspace ends at the
 first seed's results (run `dvc exp run -S train.seed=<yours>` to go back to another). Needs PATH to start with .venv/bin.
 

@@ -1,23 +1,50 @@
 """Stage annotate: the annotator model scores every ingested post (relevance, leaning).
 
     python -m stages.annotate
-Outputs: data/interim/annotations.jsonl, metrics/annotate.json.
+Outputs: data/interim/annotations.jsonl, data/interim/gold_annotations.jsonl (the gold set, scored),
+data/quarantine/annotate/invalid.jsonl, metrics/annotate.json (with gold agreement and injection flip rate).
+
+Resumable: annotations are cached per post in data/cache/annotate/<context>/ (context = a hash of the prompt
+template, labels, model, dtype, backend and schema version), one part file per chunk of `annotate.chunk_size`
+posts, each written atomically. After a kill, `dvc repro` reuses every finished chunk and redoes at most the
+one in flight; the output equals an uninterrupted run's.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 import click
+from tqdm import tqdm
 
-from politune.annotate import PROMPT_VERSION, agreement_with_source, annotate_posts
+from politune.agreement import gold_agreement
+from politune.annotate import (
+    LABELS,
+    NULL_POST,
+    PROMPT_VERSION,
+    QUESTION,
+    agreement_with_source,
+    annotate_posts,
+    build_canaries,
+    canary_report,
+    invalid_reason,
+    label_prior,
+    load_canary_templates,
+    load_gold,
+    scoring_plan,
+)
 from politune.io import read_jsonl, write_jsonl
 from politune.llm import make_backend
 from politune.models import load_model, load_tokenizer
+from politune.rowcache import RowCache, context_hash, run_cached
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1  # fields of one cached annotation: p_offtopic, p_left, p_right, relevance, leaning
 
 
 @click.command()
@@ -30,21 +57,81 @@ def main(params_path: str) -> None:
     posts = read_jsonl("data/interim/posts.jsonl")
     if not posts:
         raise ValueError("data/interim/posts.jsonl is empty: ingest kept nothing (see metrics/ingest.json)")
+    spec = p.models[a.model]
+    ctx = context_hash(prompt_version=PROMPT_VERSION, question=QUESTION, labels=LABELS, null_post=NULL_POST,
+                       max_post_chars=a.max_post_chars, model=a.model, source=spec.source, dtype=spec.infer_dtype,
+                       backend=a.backend, schema=SCHEMA_VERSION)
+    cache = RowCache(f"data/cache/annotate/{ctx[:16]}", ctx)
     base = f"models/base/{a.model}"
-    model = load_model(base, p.models[a.model].infer_dtype)
-    backend = make_backend(a.backend, model=model, tokenizer=load_tokenizer(base), model_id=a.model,
-                           batch_size=a.batch_size)
-    log.info("annotating %d posts with %s (%s)", len(posts), a.model, a.backend)
+    tok = load_tokenizer(base)
+    order, shared = scoring_plan(tok, posts, a.max_post_chars)
+    state: dict[str, Any] = {}
+
+    def work(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        if "backend" not in state:  # loaded only when something is not cached yet
+            backend = make_backend(a.backend, model=load_model(base, spec.infer_dtype), tokenizer=tok,
+                                   model_id=a.model, batch_size=a.batch_size, progress=False)
+            state["prior"] = label_prior(backend, a.max_post_chars)  # one prompt: its own prefix
+            backend.shared_prefix_len = shared  # type: ignore[attr-defined]
+            state["backend"] = backend
+        return annotate_posts(state["backend"], [{"text": x["text"]} for x in chunk], a.max_post_chars,
+                              state["prior"])
+
+    log.info("annotating %d posts with %s (%s); cache %s holds %d rows", len(posts), a.model, a.backend,
+             cache.folder, len(cache.rows))
     t1 = time.time()
-    ann = annotate_posts(backend, posts, a.max_post_chars)
+    with tqdm(total=len(posts), desc="annotate", mininterval=2) as bar:
+        bar.update(sum(cache.get(x["text"]) is not None for x in posts))
+        in_order, counts = run_cached(cache, [posts[i] for i in order], lambda x: x["text"], work, a.chunk_size,
+                                      bar.update)
+    values: list[dict[str, Any]] = [{}] * len(posts)
+    for i, v in zip(order, in_order, strict=True):
+        values[i] = v
     secs = time.time() - t1
+    ann, invalid = [], []
+    for post, v in zip(posts, values, strict=True):
+        reason = invalid_reason(v)
+        if reason is None:
+            ann.append({"post_id": post["post_id"], **v})
+        else:
+            invalid.append({"post_id": post["post_id"], "text": post["text"], "reason": reason, **v})
+    if invalid:
+        log.warning("annotate: %d posts got unusable annotations; quarantined in data/quarantine/annotate/",
+                    len(invalid))
+    validation = validate(p.annotate, lambda rows: work(rows))
+    write_jsonl("data/quarantine/annotate/invalid.jsonl", invalid)
     write_jsonl("data/interim/annotations.jsonl", ann)
+    computed = counts["rows_computed"]
     write_metrics("metrics/annotate.json", {
-        "posts": len(ann), "posts_per_second": round(len(ann) / max(secs, 1e-9), 2), "prompt_version": PROMPT_VERSION,
-        "annotator": a.model, "backend": a.backend,
-        "mean_relevance": round(sum(x["relevance"] for x in ann) / len(ann), 4),
-        **{k: round(v, 4) for k, v in agreement_with_source(posts, ann).items()},
+        "posts": len(ann), "quarantined": len(invalid), "prompt_version": PROMPT_VERSION,
+        "annotator": a.model, "backend": a.backend, **counts,
+        "posts_per_second": round(computed / max(secs, 1e-9), 2) if computed else None,
+        "mean_relevance": round(sum(x["relevance"] for x in ann) / max(len(ann), 1), 4),
+        **{k: round(v, 4) for k, v in agreement_with_source(posts, values).items()},
+        **validation,
     }, t0)
+
+
+def validate(a: Any, score: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> dict[str, Any]:
+    """Gold-set agreement and injection flip rate, scored with the same annotator (not cached: ~10 s)."""
+    out: dict[str, Any] = {}
+    if not a.gold:
+        write_jsonl("data/interim/gold_annotations.jsonl", [])
+        return out
+    gold = load_gold(a.gold)
+    canaries = build_canaries(gold, load_canary_templates(a.canaries), a.canary_posts_per_label) if a.canaries else []
+    ann = score([{"text": g["text"]} for g in gold] + [{"text": c["text"]} for c in canaries])
+    out["gold"] = gold_agreement(gold, ann[: len(gold)])  # argmax of the three labels
+    # the select stage judges the gold posts again under its thresholds
+    write_jsonl("data/interim/gold_annotations.jsonl",
+                [{"id": g["id"], "label": g["label"], **x} for g, x in zip(gold, ann, strict=False)])
+    log.info("annotate: gold accuracy %.2f, kappa %.2f (%d posts)", out["gold"]["accuracy"],
+             out["gold"]["cohen_kappa"], len(gold))
+    if canaries:
+        clean = {g["id"]: x for g, x in zip(gold, ann, strict=False)}
+        out["canaries"] = canary_report(clean, canaries, ann[len(gold):])
+        log.info("annotate: injection flip rate %.2f over %d canaries", out["canaries"]["flip_rate"], len(canaries))
+    return out
 
 
 if __name__ == "__main__":

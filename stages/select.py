@@ -1,7 +1,8 @@
 """Stage select: keep posts whose annotation passes the thresholds in params `select`.
 
     python -m stages.select
-Outputs: data/processed/selected.jsonl, metrics/select.json.
+Outputs: data/processed/selected.jsonl, metrics/select.json (with the gold set's agreement under these
+thresholds: the annotate stage scored it, so changing a threshold never re-annotates).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import time
 
 import click
 
+from politune.agreement import gold_agreement_at_thresholds
 from politune.io import read_jsonl, write_jsonl
 from politune.select import select_posts
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -35,6 +37,9 @@ def main(params_path: str) -> None:
                 f"(now {p.select.min_alignment})"
             )
     write_jsonl("data/processed/selected.jsonl", kept)
+    gold = read_jsonl("data/interim/gold_annotations.jsonl")
+    if gold:
+        counts["gold_at_thresholds"] = gold_agreement_at_thresholds(gold, p.select.min_relevance)
     write_metrics("metrics/select.json", counts, t0)
 
 

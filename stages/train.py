@@ -74,7 +74,9 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     if p.train.compass_every:
         from politune.compass.instrument import load_instrument
 
-        probe = compass_probe(load_instrument(p.evaluate.instrument), tok, p.evaluate.batch_size)
+        t = p.train
+        probe = compass_probe(load_instrument(p.evaluate.instrument), tok, list(t.compass_templates),
+                              t.compass_reverse_order, p.evaluate.batch_size)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     fp = fingerprint({"train": p.train.model_dump(), "dtype": dtype, "source": p.models[model_name].source,
                       "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],

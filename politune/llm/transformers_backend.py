@@ -33,13 +33,16 @@ def _common_prefix_len(seqs: list[list[int]]) -> int:
 
 class TransformersBackend:
     def __init__(self, model: Any, tokenizer: Any, model_id: str = "model", batch_size: int = 16,
-                 progress: bool = True, share_prefix: bool = True):
+                 progress: bool = True, share_prefix: bool = True, shared_prefix_len: int | None = None):
         self.model = model
         self.tok = tokenizer
         self.model_id = model_id
         self.batch_size = batch_size
         self.progress = progress
         self.share_prefix = share_prefix
+        # fix the shared-prefix length (e.g. the one common to a whole corpus) so that scoring the corpus in
+        # chunks runs exactly the batches one call would: bfloat16 results depend on the batch shapes
+        self.shared_prefix_len = shared_prefix_len
 
     @property
     def pad_id(self) -> int:
@@ -131,6 +134,8 @@ class TransformersBackend:
         firsts = torch.tensor([o[0] for o in opt_ids])
         # the tokens every prompt starts with (chat template, system prompt, question template) run once
         common = _common_prefix_len(rendered)
+        if self.shared_prefix_len is not None:
+            common = min(common, self.shared_prefix_len)
         prefix_cache = None
         if common >= MIN_SHARED_PREFIX:
             prefix_cache = self.model(input_ids=torch.tensor([rendered[0][:common]], device=device),

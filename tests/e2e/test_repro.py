@@ -58,6 +58,10 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     for ideo in ("left", "right"):
         s = held["heldout_v1"]["smollm2-135m"][ideo]
         assert s["economic_ci95"][0] <= s["economic"] <= s["economic_ci95"][1]
+    annot = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
+    assert annot["rows_computed"] == annot["rows"] == annot["posts"] and annot["rows_cached"] == 0  # fresh copy
+    assert annot["gold"]["n"] == 36 and annot["canaries"]["n"] == 72 and 0 <= annot["canaries"]["flip_rate"] <= 1
+    assert "relevance_auc" in json.loads((repro_dir / "metrics" / "select.json").read_text())["gold_at_thresholds"]
     ingest = data["metrics/ingest.json"]["data"]
     assert ingest["rows_in"] == ingest["kept"] + sum(v for k, v in ingest.items() if k.startswith("rejected."))
     for run_name in ("smollm2-135m-left", "smollm2-135m-right"):
@@ -105,3 +109,48 @@ def test_synthesis_mode_switch_reruns_synthesize_and_after(repro_dir: Path) -> N
     conv = (repro_dir / "data" / "processed" / "pairs_conversational" / "left" / "train.jsonl").read_text()
     first = json.loads(conv.splitlines()[0])
     assert first["prompt"][0]["role"] == "user" and first["chosen"][0]["role"] == "assistant"
+
+
+def test_select_threshold_change_does_not_reannotate(repro_dir: Path) -> None:
+    params = repro_dir / "params.yaml"
+    original = params.read_text()
+    try:
+        params.write_text(original.replace("min_relevance: 0.96", "min_relevance: 0.9"))
+        status = json.loads(run(["dvc", "status", "--json"], repro_dir).strip().splitlines()[-1])
+        assert "select" in status and "annotate" not in status, status
+    finally:
+        params.write_text(original)
+
+
+def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path) -> None:
+    """kill -9 of dvc's whole process group after two annotation chunks, then `dvc repro`: the output equals
+    the uninterrupted run's, and every finished chunk is reused (only the chunk in flight is redone)."""
+    import signal
+    import time
+
+    ann = repro_dir / "data" / "interim" / "annotations.jsonl"
+    reference = ann.read_bytes()  # the fixture's uninterrupted run
+    cache = repro_dir / "data" / "cache" / "annotate"
+    shutil.rmtree(cache)
+
+    def parts() -> list[Path]:
+        return list(cache.glob("*/part-*.jsonl"))
+
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    # --no-run-cache: DVC would otherwise restore the earlier run's output without running anything
+    proc = subprocess.Popen(["dvc", "repro", "-f", "-s", "--no-run-cache", "annotate"], cwd=repro_dir, env=env,
+                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 600
+    while len(parts()) < 2:
+        assert proc.poll() is None and time.time() < deadline, "annotate ended before two chunks were cached"
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    saved = sum(len(p.read_text().splitlines()) for p in parts())
+    assert not ann.exists()  # dvc removed the old output; the stage writes it only whole (tmp + rename)
+    out = run(["dvc", "repro", "--no-run-cache", "annotate"], repro_dir)
+    assert "Running stage 'annotate'" in out, out
+    assert ann.read_bytes() == reference
+    m = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
+    assert m["rows_cached"] == saved >= 2 * 64 and m["rows_computed"] == m["rows"] - saved
+    assert m["cache_parts_read"] == len(parts()) - m["chunks_written"]

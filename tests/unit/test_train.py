@@ -130,9 +130,11 @@ def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_
     with pytest.raises(ValueError, match=r"train.max_length \(64 tokens\): every one of the 6 pairs"):
         train_dpo(model, tok, PAIRS[:6], [], p, "float32", tmp_path / "work")  # the Alpaca preamble is long
     p = p.model_copy(update={"max_length": 320})
-    res = train_dpo(model, tok, PAIRS[:6], PAIRS[:2], p, "float32", tmp_path / "work",
-                    probe=compass_probe(load_csv_instrument(inst_path), tok))
+    probe = compass_probe(load_csv_instrument(inst_path), tok, ["statement", "opinion"], reverse_order=True)
+    base = probe(load_model(tiny_model_dir))  # 4 variants pooled, as the evaluate stage's headline
+    res = train_dpo(model, tok, PAIRS[:6], PAIRS[:2], p, "float32", tmp_path / "work", probe=probe)
     s = res["summary"]
+    assert s["compass_trajectory"][0]["economic"] == round(base["economic"], 4)  # step 0 = the base model
     assert s["prompt_format"] == "alpaca" and s["steps"] == 3
     assert [t["step"] for t in s["compass_trajectory"]] == [0, 2, 3]  # start, every 2 steps, the last step
     assert all(-10 <= t["economic"] <= 10 for t in s["compass_trajectory"])
