@@ -75,10 +75,38 @@ class IngestParams(_Section):
     min_stopword_share: Fraction = 0.1
 
 
+class OpenAIParams(_Section):
+    """annotate.backend openai: any OpenAI-compatible chat-completions server."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    model: str | None = None  # the name the server serves (required with backend openai)
+    concurrency: PosInt = 8   # requests in flight
+    timeout_s: Annotated[float, Field(gt=0)] = 60.0
+    max_retries: Annotated[int, Field(ge=0)] = 3  # per request, on connection errors, timeouts, 429 and 5xx
+    response_format: Literal["json_schema", "json_object"] = "json_schema"  # json_object: llama.cpp's server
+    api_key_env: str | None = "OPENAI_API_KEY"  # the key is read from this environment variable, never from params
+
+
+class VLLMParams(_Section):
+    """annotate.backend vllm: vLLM's offline engine on this machine's GPUs."""
+
+    # a hub id or local folder for vLLM to load (the paper: meta-llama/Meta-Llama-3-70B-Instruct); null = the
+    # base_model stage's copy of models.<annotate.model>
+    model: str | None = None
+    tensor_parallel_size: PosInt = 1  # GPUs per model: 70B in bf16 needs 4 x 80 GB or 8 x 40 GB
+    max_model_len: PosInt = 4096
+    gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
+
+
 class AnnotateParams(_Section):
     model: str
-    # vllm (GPU offline batch) and openai (OpenAI-compatible servers) are issue 4, not built yet
-    backend: Literal["transformers"] = "transformers"
+    # transformers: label log-probs on this machine (CPU default). vllm / openai: the model writes a JSON
+    # judgement constrained by a schema (relevance 0-10, leaning -5..5), validated row by row
+    backend: Literal["transformers", "vllm", "openai"] = "transformers"
+    max_new_tokens: PosInt = 48  # vllm/openai: tokens for the JSON reply; a truncated reply is retried, then quarantined
+    max_attempts: PosInt = 2     # vllm/openai: tries per post before its failure is quarantined
+    openai: OpenAIParams = OpenAIParams()
+    vllm: VLLMParams = VLLMParams()
     batch_size: PosInt = 16
     max_post_chars: PosInt = 600
     chunk_size: PosInt = 64  # posts per cached part file: a kill loses at most this many annotations
@@ -273,6 +301,9 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if p.evaluate.mode == "judge" and not p.evaluate.forced:
         problems.append("evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
                         "forcing applies only to logprob and generate")
+    if p.annotate.backend == "openai" and not p.annotate.openai.model:
+        problems.append("annotate.openai.model: required with annotate.backend openai (the name the server serves, "
+                        "e.g. meta-llama/Meta-Llama-3-70B-Instruct)")
     if p.annotate.chunk_size % p.annotate.batch_size:
         problems.append(f"annotate.chunk_size ({p.annotate.chunk_size}) with annotate.batch_size "
                         f"({p.annotate.batch_size}): the chunk must be a multiple of the batch, so that a chunked "

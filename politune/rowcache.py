@@ -79,11 +79,15 @@ def run_cached(cache: RowCache, rows: list[dict[str, Any]], text_of: Callable[[d
     todo = [r for r in rows if cache.get(text_of(r)) is None]
     cached = len(rows) - len(todo)
     written = 0
+    failed: dict[str, dict[str, Any]] = {}  # results with an "error" key are returned, never cached (retried next run)
     for chunk in chunks(todo, chunk_size):
-        cache.put_chunk([text_of(r) for r in chunk], work(chunk))
+        values = work(chunk)
+        ok = [(text_of(r), v) for r, v in zip(chunk, values, strict=True) if "error" not in v]
+        failed.update({text_of(r): v for r, v in zip(chunk, values, strict=True) if "error" in v})
+        cache.put_chunk([t for t, _ in ok], [v for _, v in ok])
         written += 1
         if progress:
             progress(len(chunk))
-    out = [cache.get(text_of(r)) for r in rows]
+    out = [cache.get(text_of(r)) or failed[text_of(r)] for r in rows]
     return out, {"rows": len(rows), "rows_cached": cached, "rows_computed": len(todo), "chunks_written": written,
-                 "cache_parts_read": cache.parts_read}  # type: ignore[return-value]
+                 "cache_parts_read": cache.parts_read, "rows_failed": len(failed)}

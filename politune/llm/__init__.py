@@ -13,6 +13,12 @@ def make_backend(kind: str, **kwargs: Any) -> Backend:
         from politune.llm.transformers_backend import TransformersBackend
 
         return TransformersBackend(**kwargs)
-    raise NotImplementedError(
-        f"annotate.backend={kind!r} is not implemented yet (only 'transformers' is); see README 'GPU path'"
-    )
+    if kind == "openai":
+        from politune.llm.openai_backend import OpenAIBackend
+
+        return OpenAIBackend(**kwargs)  # type: ignore[return-value]
+    if kind == "vllm":
+        from politune.llm.vllm_backend import VLLMBackend
+
+        return VLLMBackend(**kwargs)  # type: ignore[return-value]
+    raise ValueError(f"unknown backend {kind!r} (have: transformers, openai, vllm)")

@@ -6,7 +6,7 @@ model's chat template and scores continuations of the assistant turn.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, TypedDict
 
 import numpy as np
 
@@ -29,3 +29,21 @@ def normalize(logprobs: np.ndarray) -> np.ndarray:
     z = logprobs - logprobs.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
+
+
+class JsonReply(TypedDict):
+    """One structured-output call: the text (None on error), why generation stopped, and any transport error."""
+
+    text: str | None
+    finish_reason: str | None
+    error: str | None
+
+
+class JsonBackend(Protocol):
+    """Backends that generate a JSON object constrained by a schema (vLLM, OpenAI-compatible servers)."""
+
+    model_id: str
+
+    def generate_json(self, prompts: list[Messages], schema: dict, max_tokens: int) -> list[JsonReply]:
+        """One reply per prompt, in order; greedy decoding; never raises for a single failed prompt."""
+        ...

@@ -32,7 +32,8 @@ def test_crash_then_resume_reuses_finished_chunks(tmp_path: Path) -> None:
     assert len(cache.rows) == 6 and cache.parts_read == 2 and not list(tmp_path.glob(".*.tmp"))
     out, counts = run_cached(cache, ROWS, lambda r: r["text"], square_len, chunk_size=3)
     assert out == square_len(ROWS)
-    assert counts == {"rows": 10, "rows_cached": 6, "rows_computed": 4, "chunks_written": 2, "cache_parts_read": 2}
+    assert counts == {"rows": 10, "rows_cached": 6, "rows_computed": 4, "chunks_written": 2, "cache_parts_read": 2,
+                      "rows_failed": 0}
 
 
 def test_other_context_reuses_nothing(tmp_path: Path) -> None:
@@ -40,3 +41,15 @@ def test_other_context_reuses_nothing(tmp_path: Path) -> None:
     _, counts = run_cached(RowCache(tmp_path, context_hash(template="t2")), ROWS, lambda r: r["text"],
                            square_len, 4)
     assert counts["rows_cached"] == 0 and counts["rows_computed"] == 10
+
+
+def test_failures_are_returned_not_cached(tmp_path: Path) -> None:
+    ctx = context_hash(template="t1")
+
+    def half_fail(chunk: list[dict]) -> list[dict]:
+        return [{"error": "invalid_json"} if "3" in r["text"] else {"n": 1} for r in chunk]
+
+    out, counts = run_cached(RowCache(tmp_path, ctx), ROWS, lambda r: r["text"], half_fail, 4)
+    assert out[3] == {"error": "invalid_json"} and counts["rows_failed"] == 1
+    _, again = run_cached(RowCache(tmp_path, ctx), ROWS, lambda r: r["text"], square_len, 4)
+    assert again["rows_cached"] == 9 and again["rows_computed"] == 1  # the failed row is tried again
