@@ -10,11 +10,7 @@
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 
 import click
 
@@ -29,6 +25,7 @@ def main(n: int, base: str, concurrency: int) -> None:
     from politune.llm.openai_backend import OpenAIBackend
     from politune.llm.transformers_backend import TransformersBackend
     from politune.models import embedded_gguf, load_model, load_tokenizer
+    from politune.serving import llama_server
 
     posts = read_jsonl("data/interim/posts.jsonl")[:n]
     rows = []
@@ -36,20 +33,7 @@ def main(n: int, base: str, concurrency: int) -> None:
     t0 = time.perf_counter()
     annotate_posts(backend, posts, 600)
     rows.append(("transformers (label log-probs, bf16, batch 16)", len(posts), time.perf_counter() - t0, 0))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf("smollm2-135m")),
-                               "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/models", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.5)
+    with llama_server(embedded_gguf("smollm2-135m"), n_ctx=4096) as url:
         ob = OpenAIBackend(url, model="smollm2", concurrency=concurrency, response_format="json_object",
                            api_key_env=None, timeout_s=300)
         t0 = time.perf_counter()
@@ -57,9 +41,6 @@ def main(n: int, base: str, concurrency: int) -> None:
         failed = sum("error" in o for o in out)
         rows.append((f"openai -> llama.cpp server (JSON schema, {concurrency} in flight)", len(posts),
                      time.perf_counter() - t0, failed))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     click.echo(f"\n{'backend':60s} {'posts':>6s} {'seconds':>8s} {'posts/s':>8s} {'failed':>7s}")
     for name, k, secs, failed in rows:
         click.echo(f"{name:60s} {k:6d} {secs:8.1f} {k / secs:8.2f} {failed:7d}")

@@ -6,11 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,26 +25,10 @@ POSTS = ["Healthcare is a human right. Medicare for All now.", "Cut taxes and ge
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[str]:
     from politune.models import embedded_gguf
+    from politune.serving import llama_server as serve
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_gguf("smollm2-135m")),
-                             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url + "/models", timeout=1)
-                break
-            except OSError:
-                assert proc.poll() is None, "llama_cpp.server exited"
-                time.sleep(0.5)
+    with serve(embedded_gguf("smollm2-135m")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_annotate_stage_via_openai_server(llama_server: str, repo_copy: Path, monkeypatch: pytest.MonkeyPatch
