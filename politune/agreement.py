@@ -20,6 +20,8 @@ def gold_agreement(gold: list[dict[str, str]], ann: list[dict[str, Any]]) -> dic
 
     truth = [g["label"] for g in gold]
     pred = [predicted_label(a) for a in ann]
+    if not gold:
+        return {"n": 0, "accuracy": None, "cohen_kappa": None, "confusion": {}}
     cm = confusion_matrix(truth, pred, labels=list(LABEL_NAMES))
     kappa = float(cohen_kappa_score(truth, pred, labels=list(LABEL_NAMES)))
     return {

@@ -231,7 +231,7 @@ def parse_judgement(reply: JsonReply) -> tuple[dict[str, float] | None, str | No
     except ValidationError as e:
         return None, "out_of_range" if any(err["type"].endswith(("_equal", "than")) for err in e.errors()) \
             else "schema_mismatch"
-    rel, lean = j.relevance / 10, j.leaning / 5
+    rel, lean = j.relevance / 10, (j.leaning / 5 if j.relevance else 0.0)
     return {"p_offtopic": 1 - rel, "p_left": rel * (1 - lean) / 2, "p_right": rel * (1 + lean) / 2,
             "relevance": rel, "leaning": lean}, None
 

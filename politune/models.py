@@ -101,6 +101,13 @@ def _materialize_gguf(key: str, out_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def base_manifest(base_dir: str | Path) -> str:
+    """The materialized base model's manifest (source, package version or snapshot path), for cache keys:
+    it changes when the weights behind a model name change."""
+    src = Path(base_dir) / SOURCE_FILE
+    return src.read_text() if src.exists() else ""
+
+
 def weights_dir(base_dir: str | Path) -> Path:
     """The folder holding the weights for a materialized base-model folder."""
     base_dir = Path(base_dir)

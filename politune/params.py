@@ -105,6 +105,9 @@ class AnnotateParams(_Section):
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
     max_new_tokens: PosInt = 48  # vllm/openai: tokens for the JSON reply; a truncated reply is retried, then quarantined
     max_attempts: PosInt = 2     # vllm/openai: tries per post before its failure is quarantined
+    # fail the stage (after quarantining) when more posts than this got no usable annotation: a server that is
+    # down or rejects the request format would otherwise quarantine everything and exit 0
+    max_quarantine_fraction: Fraction = 0.2
     openai: OpenAIParams = OpenAIParams()
     vllm: VLLMParams = VLLMParams()
     batch_size: PosInt = 16

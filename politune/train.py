@@ -21,6 +21,7 @@ prompt alone fills max_length are dropped by trl; both are counted here first (`
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -43,8 +44,14 @@ def last_complete_checkpoint(folder: str | Path) -> Path | None:
     folder = Path(folder)
     if not folder.is_dir():
         return None
-    done = [p for p in folder.glob("checkpoint-*") if re.fullmatch(r"checkpoint-\d+", p.name)
-            and (p / "trainer_state.json").exists()]
+    def complete(p: Path) -> bool:
+        try:  # trainer_state.json is written last, but not atomically: a kill can leave half of it
+            json.loads((p / "trainer_state.json").read_text())
+            return True
+        except (OSError, ValueError):
+            return False
+
+    done = [p for p in folder.glob("checkpoint-*") if re.fullmatch(r"checkpoint-\d+", p.name) and complete(p)]
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 

@@ -43,7 +43,7 @@ from politune.annotate import (
 )
 from politune.io import read_jsonl, write_jsonl
 from politune.llm import make_backend
-from politune.models import load_model, load_tokenizer, weights_dir
+from politune.models import base_manifest, load_model, load_tokenizer, weights_dir
 from politune.params import Params
 from politune.rowcache import RowCache, context_hash, run_cached
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -87,6 +87,12 @@ def main(params_path: str) -> None:
     if invalid:
         log.warning("annotate: %d posts got unusable annotations; quarantined in data/quarantine/annotate/",
                     len(invalid))
+    if len(invalid) > a.max_quarantine_fraction * len(posts):
+        write_jsonl("data/quarantine/annotate/invalid.jsonl", invalid)  # kept for inspection; nothing else written
+        reasons = dict(Counter(x["reason"] for x in invalid))
+        raise RuntimeError(f"annotate: {len(invalid)} of {len(posts)} posts got no usable annotation {reasons}, more "
+                           f"than annotate.max_quarantine_fraction ({a.max_quarantine_fraction}); see "
+                           "data/quarantine/annotate/invalid.jsonl (finished annotations stay cached)")
     validation = validate(p.annotate, lambda rows: work(rows))
     write_jsonl("data/quarantine/annotate/invalid.jsonl", invalid)
     write_jsonl("data/interim/annotations.jsonl", ann)
@@ -102,6 +108,7 @@ def main(params_path: str) -> None:
             [x for x, v in zip(posts, values, strict=True) if "error" not in v], [v for v in values if "error" not in v]
         ).items()},
         **validation,
+        **({"backend_stats": dict(work.stats)} if hasattr(work, "stats") else {}),  # retries, errors, truncations
     }, t0)
 
 
@@ -112,10 +119,11 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
     spec = p.models[a.model]
     base = f"models/base/{a.model}"
     state: dict[str, Any] = {}
+    weights = base_manifest(base)
     if a.backend == "transformers":
         ctx = context_hash(prompt_version=PROMPT_VERSION, question=QUESTION, labels=LABELS, null_post=NULL_POST,
-                           max_post_chars=a.max_post_chars, model=a.model, source=spec.source,
-                           dtype=spec.infer_dtype, backend=a.backend, schema=SCHEMA_VERSION)
+                           max_post_chars=a.max_post_chars, model=a.model, source=spec.source, weights=weights,
+                           dtype=spec.infer_dtype, backend=a.backend, batch_size=a.batch_size, schema=SCHEMA_VERSION)
         tok = load_tokenizer(base)
         order, shared = scoring_plan(tok, posts, a.max_post_chars)
 
@@ -134,7 +142,10 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
     served = a.openai.model if a.backend == "openai" else (a.vllm.model or spec.source)
     ctx = context_hash(prompt_version=JUDGE_VERSION, prompt=JUDGE_PROMPT, schema=JUDGEMENT_SCHEMA,
                        max_post_chars=a.max_post_chars, model=a.model, source=spec.source, dtype=spec.infer_dtype,
-                       backend=a.backend, served=served,
+                       backend=a.backend, served=served, weights=weights if a.backend == "vllm" else None,
+                       openai=a.openai.model_dump(exclude={"concurrency", "timeout_s", "max_retries", "api_key_env"})
+                       if a.backend == "openai" else None,
+                       max_model_len=a.vllm.max_model_len if a.backend == "vllm" else None,
                        max_new_tokens=a.max_new_tokens, decoding="greedy", schema_version=SCHEMA_VERSION)
 
     def judge(chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -152,7 +163,9 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
                                                 max_model_len=v.max_model_len,
                                                 gpu_memory_utilization=v.gpu_memory_utilization,
                                                 dtype=spec.infer_dtype, model_id=a.model)
-        return judge_posts(state["backend"], chunk, a.max_post_chars, a.max_new_tokens, a.max_attempts)
+        out = judge_posts(state["backend"], chunk, a.max_post_chars, a.max_new_tokens, a.max_attempts)
+        judge.stats = state["backend"].stats  # type: ignore[attr-defined]  # retries, errors, truncations
+        return out
 
     return judge, list(range(len(posts))), ctx
 
@@ -175,14 +188,14 @@ def validate(a: Any, score: Callable[[list[dict[str, Any]]], list[dict[str, Any]
     # the select stage judges the gold posts again under its thresholds
     write_jsonl("data/interim/gold_annotations.jsonl",
                 [{"id": g["id"], "label": g["label"], **x} for g, x in ok_gold])
-    log.info("annotate: gold accuracy %.2f, kappa %.2f (%d posts)", out["gold"]["accuracy"],
+    log.info("annotate: gold accuracy %s, kappa %s (%d posts)", out["gold"]["accuracy"],
              out["gold"]["cohen_kappa"], len(gold))
     if canaries:
         clean = {g["id"]: x for g, x in ok_gold}
         pairs = [(c, x) for c, x in zip(canaries, ann[len(gold):], strict=True) if "error" not in x
                  and c["clean_id"] in clean]
         out["canaries"] = canary_report(clean, [c for c, _ in pairs], [x for _, x in pairs])
-        log.info("annotate: injection flip rate %.2f over %d canaries", out["canaries"]["flip_rate"], len(canaries))
+        log.info("annotate: injection flip rate %s over %d canaries", out["canaries"]["flip_rate"], len(canaries))
     return out
 
 

@@ -8,6 +8,7 @@ thresholds: the annotate stage scored it, so changing a threshold never re-annot
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import click
 
@@ -25,9 +26,12 @@ def main(params_path: str) -> None:
     p = get_params(params_path)
     posts = {r["post_id"]: r for r in read_jsonl("data/interim/posts.jsonl")}
     ann = read_jsonl("data/interim/annotations.jsonl")
+    qfile = Path("data/quarantine/annotate/invalid.jsonl")
+    quarantined = read_jsonl(qfile) if qfile.exists() else []
     missing = [a["post_id"] for a in ann if a["post_id"] not in posts]
-    if missing or len(ann) != len(posts):
-        raise RuntimeError(f"annotations ({len(ann)}) do not match posts ({len(posts)}): rerun annotate")
+    if missing or len(ann) + len(quarantined) != len(posts):
+        raise RuntimeError(f"annotations ({len(ann)}) + quarantined ({len(quarantined)}) do not match posts "
+                           f"({len(posts)}): rerun annotate")
     kept, counts = select_posts([{**posts[a["post_id"]], **a} for a in ann], p.select)
     for side in ("left", "right"):
         if counts["kept_per_side"].get(side, 0) == 0:

@@ -27,7 +27,7 @@ import click
 
 from politune.io import atomic_path, read_jsonl
 from politune.manifest import sha256_file, write_manifest
-from politune.models import load_model, load_tokenizer
+from politune.models import base_manifest, load_model, load_tokenizer
 from politune.train import compass_probe, train_dpo
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -79,9 +79,14 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
                               t.compass_reverse_order, p.evaluate.batch_size)
     rank0 = int(os.environ.get("RANK", "0")) == 0
     fp = fingerprint({"train": p.train.model_dump(), "dtype": dtype, "source": p.models[model_name].source,
+                      "weights": base_manifest(base),
                       "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],
                       "instrument": sha256_file(p.evaluate.instrument) if probe else None})
     work = checkpoint_dir(run, fp) if rank0 else Path("models/checkpoints") / run
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # accelerate launch: resume only once rank 0 has checked
+        from accelerate import PartialState
+
+        PartialState().wait_for_everyone()
     res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
     if not rank0:
         return

@@ -12,9 +12,11 @@ the environment variable named by `api_key_env` (never from params). Standard li
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -41,6 +43,11 @@ class OpenAIBackend:
         self.api_key = os.environ.get(api_key_env) if api_key_env else None
         self.response_format = response_format
         self.stats = {"requests": 0, "retries": 0, "errors": 0}
+        self._lock = threading.Lock()
+
+    def _count(self, key: str) -> None:
+        with self._lock:  # requests run in a thread pool
+            self.stats[key] += 1
 
     def _body(self, messages: Messages, schema: dict, max_tokens: int) -> dict[str, Any]:
         if self.response_format == "json_schema":
@@ -61,12 +68,12 @@ class OpenAIBackend:
 
     def _one(self, messages: Messages, schema: dict, max_tokens: int) -> JsonReply:
         body = self._body(messages, schema, max_tokens)
-        last = "unknown"
+        last, detail = "unknown", ""
         for attempt in range(self.max_retries + 1):
             if attempt:
-                self.stats["retries"] += 1
+                self._count("retries")
                 time.sleep(self.backoff_s * 2 ** (attempt - 1))
-            self.stats["requests"] += 1
+            self._count("requests")
             try:
                 data = self._post(body)
                 choice = data["choices"][0]
@@ -76,13 +83,14 @@ class OpenAIBackend:
                 last = f"http_{e.code}"
                 if e.code not in RETRY_STATUS:
                     break
-            except (urllib.error.URLError, TimeoutError, ConnectionError) as e:
-                last = f"connection: {getattr(e, 'reason', e)}"
-            except (KeyError, IndexError, TypeError, json.JSONDecodeError):
+            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as e:
+                last, detail = "connection", f"{type(e).__name__}: {getattr(e, 'reason', e)}"
+            except (KeyError, IndexError, TypeError, ValueError):  # ValueError covers JSON and Unicode decoding
                 last = "malformed_response"  # not an OpenAI-style body: retrying the same server rarely helps
                 break
-        self.stats["errors"] += 1
-        log.warning("openai backend: request failed after %d attempt(s): %s", attempt + 1, last)
+        self._count("errors")
+        log.warning("openai backend: request failed after %d attempt(s): %s %s", attempt + 1, last,
+                    detail if last == "connection" else "")
         return {"text": None, "finish_reason": None, "error": last}
 
     def generate_json(self, prompts: list[Messages], schema: dict, max_tokens: int) -> list[JsonReply]:

@@ -36,18 +36,24 @@ class VLLMBackend:
         self.stats = {"truncated": 0}
 
     def _fit(self, messages: Messages, budget: int) -> Messages:
-        """Cut the last user message's tokens until the rendered prompt fits `budget` tokens."""
+        """Cut the post inside the last user message until the rendered prompt fits `budget` tokens."""
         def length(m: Messages) -> int:
-            return len(self.tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True))
+            return len(self.tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True, return_dict=False))
 
         over = length(messages) - budget
         if over <= 0:
             return messages
         self.stats["truncated"] += 1
         last = messages[-1]
-        ids = self.tok.encode(last["content"], add_special_tokens=False)
+        text = last["content"]
+        # cut the untrusted post between its tags, so the instructions after it survive
+        start, end = text.find("<post>\n"), text.find("\n</post>")
+        if start < 0 or end < start:
+            start, end = -len("<post>\n"), len(text)
+        head, body, tail = text[: start + len("<post>\n")], text[start + len("<post>\n") : end], text[end:]
+        ids = self.tok.encode(body, add_special_tokens=False)
         keep = max(len(ids) - over - 8, 0)  # 8 tokens of slack for merges at the cut
-        return [*messages[:-1], {**last, "content": self.tok.decode(ids[:keep])}]
+        return [*messages[:-1], {**last, "content": head + self.tok.decode(ids[:keep]) + tail}]
 
     def generate_json(self, prompts: list[Messages], schema: dict, max_tokens: int) -> list[JsonReply]:
         from vllm import SamplingParams

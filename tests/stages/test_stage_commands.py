@@ -65,3 +65,22 @@ def test_train_checkpoints_kept_only_for_the_same_inputs(tmp_path: Path, monkeyp
     other = fingerprint({"train": {"lr": 1e-4}, "pairs": ["abc"]})
     assert not (checkpoint_dir("m-left", other) / "checkpoint-10").exists()  # other params: start over
     assert (folder / "fingerprint.txt").read_text().strip() == other
+
+
+def test_select_accounts_for_quarantined_annotations(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(repo_copy)
+    Path("data/interim").mkdir(parents=True)
+    Path("data/quarantine/annotate").mkdir(parents=True)
+    posts = [{"post_id": f"p{i}", "side": s, "text": f"post {i}"} for i, s in enumerate(["left", "right", "left"])]
+    ann = [{"post_id": p["post_id"], "relevance": 0.99, "leaning": 0.0} for p in posts[:2]]
+    Path("data/interim/posts.jsonl").write_text("".join(json.dumps(p) + "\n" for p in posts))
+    Path("data/interim/annotations.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ann))
+    Path("data/interim/gold_annotations.jsonl").write_text("")
+    bad = {"post_id": "p2", "text": "post 2", "reason": "invalid_json", "error": "invalid_json"}
+    Path("data/quarantine/annotate/invalid.jsonl").write_text(json.dumps(bad) + "\n")
+    res = CliRunner().invoke(select_stage.main, [])
+    assert res.exit_code == 0, res.output
+    assert len(Path("data/processed/selected.jsonl").read_text().splitlines()) == 2
+    Path("data/quarantine/annotate/invalid.jsonl").write_text("")  # now one post is simply missing
+    res = CliRunner().invoke(select_stage.main, [])
+    assert res.exit_code == 1 and "quarantined (0) do not match posts (3)" in res.output

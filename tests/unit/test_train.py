@@ -154,3 +154,13 @@ def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_
         base = load_model(tiny_model_dir)(input_ids=ids).logits
     assert torch.allclose(merged, with_adapter, atol=1e-5)
     assert not torch.allclose(merged, base, atol=1e-3)  # the adapter did change the model
+
+
+def test_half_written_checkpoint_is_not_resumed_from(tmp_path: Path) -> None:
+    from politune.train import last_complete_checkpoint
+
+    for step, state in ((4, '{"global_step": 4}'), (8, '{"global_st'), (12, None)):
+        (tmp_path / f"checkpoint-{step}").mkdir()
+        if state is not None:
+            (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
+    assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-4"
