@@ -6,7 +6,7 @@ see politune.pairs). With `precompute_ref_log_probs` the frozen reference runs o
 
 Checkpoints: with `train.checkpoint_every` > 0 and a `checkpoint_dir`, the adapter, optimizer, scheduler and
 RNG states are saved every N optimizer steps; a later call with the same folder resumes from the last complete
-checkpoint (the one whose trainer_state.json, written last, exists) and continues the step count and the loss
+checkpoint (the one whose trainer_state.json, written last, parses) and continues the step count and the loss
 curve. Work since that checkpoint is redone. Checkpoint files are loaded by transformers with
 `torch.load(weights_only=True)`: no pickled code runs.
 
@@ -40,10 +40,11 @@ LN2 = math.log(2)
 
 
 def last_complete_checkpoint(folder: str | Path) -> Path | None:
-    """The highest checkpoint-N folder whose trainer_state.json exists (trainer writes it last)."""
+    """The highest checkpoint-N folder whose trainer_state.json (the trainer writes it last) parses."""
     folder = Path(folder)
     if not folder.is_dir():
         return None
+
     def complete(p: Path) -> bool:
         try:  # trainer_state.json is written last, but not atomically: a kill can leave half of it
             json.loads((p / "trainer_state.json").read_text())
@@ -235,17 +236,18 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     train_s = time.time() - t0
-    done_now = int(result.global_step) - (int(resume.name.split("-")[1]) if resume else 0)
+    resumed_from = int(resume.name.split("-")[1]) if resume else None
+    done_now = int(result.global_step) - (resumed_from or 0)
     summary: dict[str, Any] = {
         "pairs_train": len(train_pairs), "pairs_val": len(val_pairs), "steps": int(result.global_step),
-        "resumed_from_step": int(resume.name.split("-")[1]) if resume else None,
+        "resumed_from_step": resumed_from,
         "train_seconds": round(train_s, 1), "seconds_per_step": round(train_s / max(done_now, 1), 3),
         "trainable_params": int(trainable), "final_train_loss": float(result.training_loss),
         "prompt_format": p.prompt_format, **lengths,
     }
     after = dict(trainer.model.named_parameters())
-    # every trainable (LoRA) tensor must have moved; a frozen one means a broken target list. After a resume the
-    # snapshot is of the restored weights, so this counts what moved since the checkpoint.
+    # every trainable (LoRA) tensor must have moved; a frozen one means a broken target list. The snapshot is taken
+    # before train() loads a checkpoint, so after a resume this counts what moved over the whole run.
     summary["trainable_tensors"] = len(before)
     summary["trainable_tensors_unchanged"] = sum(torch.equal(v, after[n].detach()) for n, v in before.items())
     history = [{k: float(v) for k, v in h.items() if isinstance(v, int | float)} for h in trainer.state.log_history]

@@ -87,26 +87,26 @@ def main(params_path: str) -> None:
     if invalid:
         log.warning("annotate: %d posts got unusable annotations; quarantined in data/quarantine/annotate/",
                     len(invalid))
+    reasons = dict(Counter(x["reason"] for x in invalid))
     if len(invalid) > a.max_quarantine_fraction * len(posts):
         write_jsonl("data/quarantine/annotate/invalid.jsonl", invalid)  # kept for inspection; nothing else written
-        reasons = dict(Counter(x["reason"] for x in invalid))
         raise RuntimeError(f"annotate: {len(invalid)} of {len(posts)} posts got no usable annotation {reasons}, more "
                            f"than annotate.max_quarantine_fraction ({a.max_quarantine_fraction}); see "
                            "data/quarantine/annotate/invalid.jsonl (finished annotations stay cached)")
-    validation = validate(p.annotate, lambda rows: work(rows))
+    validation = validate(p.annotate, work)
     write_jsonl("data/quarantine/annotate/invalid.jsonl", invalid)
     write_jsonl("data/interim/annotations.jsonl", ann)
     computed = counts["rows_computed"]
+    usable = [(x, v) for x, v in zip(posts, values, strict=True) if "error" not in v]
     write_metrics("metrics/annotate.json", {
         "posts": len(ann), "quarantined": len(invalid),
-        "quarantined_by_reason": dict(Counter(x["reason"] for x in invalid)),
+        "quarantined_by_reason": reasons,
         "prompt_version": PROMPT_VERSION if a.backend == "transformers" else JUDGE_VERSION,
         "annotator": a.model, "backend": a.backend, **counts,
         "posts_per_second": round(computed / max(secs, 1e-9), 2) if computed else None,
         "mean_relevance": round(sum(x["relevance"] for x in ann) / max(len(ann), 1), 4),
         **{k: round(v, 4) for k, v in agreement_with_source(
-            [x for x, v in zip(posts, values, strict=True) if "error" not in v], [v for v in values if "error" not in v]
-        ).items()},
+            [x for x, v in usable], [v for _, v in usable]).items()},
         **validation,
         **({"backend_stats": dict(work.stats)} if hasattr(work, "stats") else {}),  # retries, errors, truncations
     }, t0)
