@@ -1,7 +1,7 @@
 # Two commands on a fresh machine (both set everything up first, both idempotent):
 #   make repro   -> run the whole PoliTune pipeline on the embedded CPU default (dvc repro)
 #   make test    -> run the tests (unit + end-to-end dvc repro in a temp copy)
-.PHONY: setup repro test test-fast lint bench
+.PHONY: setup repro test test-fast faults lint bench
 
 # stage commands in dvc.yaml say `python`: it must be the project's .venv
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
@@ -18,6 +18,10 @@ test: setup
 
 test-fast: setup
 	.venv/bin/python -m pytest -m "not e2e"
+
+# the reliability suite alone; writes the fault table with this run's figures (includes one e2e dvc repro)
+faults: setup
+	POLITUNE_FAULTS_TABLE=docs/faults.md .venv/bin/python -m pytest -m faults
 
 lint: setup
 	.venv/bin/ruff check . && .venv/bin/ruff format --check politune stages tests

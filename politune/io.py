@@ -7,13 +7,40 @@ into place only when complete.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+# errors that mean "out of room", whatever the filesystem: no space, quota, file-size limit (ulimit -f)
+DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+_writing: list[Path] = []  # final paths of the atomic outputs being written now, outermost first
+
+
+def is_disk_full(e: OSError) -> bool:
+    """ENOSPC, EDQUOT or EFBIG, also from Rust writers (polars) that raise OSError("... (os error 28)")."""
+    if e.errno is None and (m := re.search(r"\(os error (\d+)\)", str(e))):
+        e.errno, e.strerror = int(m.group(1)), os.strerror(int(m.group(1)))
+    return e.errno in DISK_FULL_ERRNOS
+
+
+class DiskFullError(OSError):
+    """Writing an output ran out of room. `filename` names what was being written; nothing was promoted."""
+
+
+def disk_full(e: OSError, paths: list[Path]) -> DiskFullError:
+    """The error to raise for `e`, naming `paths` (what was being written) and the free space left there."""
+    where = paths[0].resolve().parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    free = shutil.disk_usage(where).free
+    return DiskFullError(e.errno, f"{e.strerror} ({free / 2**20:.1f} MiB free under {where})",
+                         ", ".join(str(p) for p in paths))
 
 
 @contextlib.contextmanager
@@ -26,8 +53,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     target = tmp / path.name
+    _writing.append(path)
     try:
-        yield target
+        try:
+            yield target
+        except OSError as e:
+            if not isinstance(e, DiskFullError) and is_disk_full(e):
+                # a failed write does not say which file: name every output being written at the moment
+                raise disk_full(e, list(_writing)) from e
+            raise
         if not target.exists():
             raise FileNotFoundError(f"nothing was written to the temporary {target} for {path}")
         if path.is_dir() and not path.is_symlink():
@@ -36,6 +70,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             path.unlink()
         os.replace(target, path)
     finally:
+        _writing.remove(path)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from politune.io import disk_full, is_disk_full
+
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -57,10 +59,16 @@ class RowCache:
         recs = [{"key": self.key(t), "value": v} for t, v in zip(texts, values, strict=True)]
         name = f"part-{time.time_ns():020d}-{os.getpid()}.jsonl"
         tmp = self.folder / f".{name}.tmp"
-        with tmp.open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in recs)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in recs)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            if is_disk_full(e):
+                raise disk_full(e, [tmp]) from e
+            raise
         os.replace(tmp, self.folder / name)
         for r in recs:
             self.rows[r["key"]] = r["value"]

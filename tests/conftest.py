@@ -3,7 +3,10 @@ no downloaded weights), saved as a base-model folder that politune.models loads 
 
 from __future__ import annotations
 
+import os
+import platform
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -59,3 +62,44 @@ def repo_copy(tmp_path: Path) -> Path:
         if f.is_file():
             shutil.copy(f, dst / "data" / f.name)
     return dst
+
+
+# --- the fault table: tests of the reliability suite record what they injected and what happened -----------
+FAULTS: list[dict[str, str]] = []
+
+
+@pytest.fixture()
+def fault_record(request: pytest.FixtureRequest):  # noqa: ANN201
+    """record(fault, injected, outcome, **figures): one row of the fault table (docs/faults.md).
+
+    The table is written at the end of the run when POLITUNE_FAULTS_TABLE names a file (`make faults`)."""
+
+    def record(fault: str, injected: str, outcome: str, **figures: object) -> None:
+        figs = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items())
+        test = request.node.nodeid.split("::")
+        FAULTS.append({"fault": fault, "injected": injected, "outcome": outcome, "figures": figs,
+                       "test": f"`{Path(test[0]).name}::{test[-1]}`"})
+
+    return record
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    out = os.environ.get("POLITUNE_FAULTS_TABLE")
+    if not out or not FAULTS:
+        return
+    cell = lambda s: s.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = [
+        "# Fault table",
+        "",
+        "Written by the reliability suite (`make faults`, which runs `pytest -m faults` with",
+        f"POLITUNE_FAULTS_TABLE set) on {platform.node() or 'this machine'}, {os.cpu_count()} CPUs,"
+        f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; pytest exit status {int(exitstatus)}.",
+        "Every figure below was measured by the test named in the last column during that run.",
+        "",
+        "| Fault | Injected | What happened | Figures | Test |",
+        "|---|---|---|---|---|",
+    ]
+    for r in FAULTS:
+        lines.append("| " + " | ".join(cell(r[k]) for k in ("fault", "injected", "outcome", "figures", "test")) + " |")
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,6 +1,6 @@
 """Text cleaning and deduplication, vectorized over batches of posts (polars + numpy).
 
-clean_series: Unicode NFC; zero-width and bidi control characters removed; URLs -> "<url>", @mentions ->
+clean_series: Unicode NFC; zero-width, bidi and other control characters removed; URLs -> "<url>", @mentions ->
 "@user"; whitespace collapsed. Exact duplicates share `dedup_keys` (NFKC, lower case, letters, digits and
 spaces only). Near duplicates: MinHash over word 3-gram shingles with LSH banding (`NearDupIndex`); every
 candidate pair is confirmed by its exact Jaccard similarity, so the threshold is exact and LSH only
@@ -21,8 +21,9 @@ import unicodedata
 import numpy as np
 import polars as pl
 
-# zero-width (U+200B-U+200D, U+2060-U+2064, U+FEFF) and bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069)
-_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+# zero-width (U+200B-U+200D, U+2060-U+2064, U+FEFF), bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069)
+# and C0/C1 control characters other than whitespace (NUL, ESC, DEL, ...): removed
+_INVISIBLE = "[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff" + r"\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]"
 _URL = r"(?i)(?:https?://|www\.)\S+"
 # polars' regex engine has no look-behind: the character before the @ is captured and put back
 _MENTION = r"(^|[^\w@])@\w{1,30}"

@@ -352,7 +352,9 @@ def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None)
     with path.open("r", encoding="utf-8-sig", newline="", errors="surrogateescape") as f:
         reader = csv.reader(f)
         header = next(reader, None)
-        if header is None or text_column not in header:
+        if header is None:
+            raise ValueError(f"{path}: the file is empty (not even a header line); check the corpus path")
+        if text_column not in header:
             raise ValueError(f"{path}: no `{text_column}` column (columns: {header}); set text_column for this corpus")
         ti = header.index(text_column)
         if id_column is not None and id_column not in header:

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -84,9 +85,13 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     assert (repro_dir / "models" / "adapters" / "smollm2-135m-left" / "adapter_model.safetensors").exists()
 
 
-def test_second_repro_runs_nothing(repro_dir: Path) -> None:
+@pytest.mark.faults
+def test_second_repro_runs_nothing(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
+    t0 = time.time()
     out = run(["dvc", "repro"], repro_dir)
     assert "Running stage" not in out, out
+    fault_record("Nothing changed", "a second `dvc repro` after a complete one", "no stage ran",
+                 stages_run=0, seconds=f"{time.time() - t0:.1f}")
 
 
 def test_train_param_change_reruns_only_downstream(repro_dir: Path) -> None:
@@ -122,11 +127,11 @@ def test_select_threshold_change_does_not_reannotate(repro_dir: Path) -> None:
         params.write_text(original)
 
 
-def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path) -> None:
+@pytest.mark.faults
+def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
     """kill -9 of dvc's whole process group after two annotation chunks, then `dvc repro`: the output equals
     the uninterrupted run's, and every finished chunk is reused (only the chunk in flight is redone)."""
     import signal
-    import time
 
     ann = repro_dir / "data" / "interim" / "annotations.jsonl"
     reference = ann.read_bytes()  # the fixture's uninterrupted run
@@ -150,9 +155,37 @@ def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path) -> None:
     assert not ann.exists()  # dvc removed the old output; the stage writes it only whole (tmp + rename)
     # -f: this copy already holds a finished annotate run, which DVC would restore from its cache instead of
     # running; a first run that was killed has no such output to restore
+    t0 = time.time()
     out = run(["dvc", "repro", "-f", "-s", "--no-run-cache", "annotate"], repro_dir)
+    took = time.time() - t0
     assert "Running stage 'annotate'" in out, out
     assert ann.read_bytes() == reference
     m = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
     assert m["rows_cached"] == saved >= 2 * 64 and m["rows_computed"] == m["rows"] - saved
     assert m["cache_parts_read"] == len(parts()) - m["chunks_written"]
+    fault_record("kill -9 mid-stage", "SIGKILL to the whole `dvc repro annotate` process group once two "
+                 "64-post chunks were cached", "the rerun finishes with output byte-identical to the uninterrupted "
+                 "run's, reusing every finished chunk", rows_total=m["rows"], rows_reused=saved,
+                 rows_computed_after_kill=m["rows_computed"], seconds_to_recover=f"{took:.0f}")
+
+
+@pytest.mark.faults
+def test_touching_a_module_reruns_exactly_its_importers(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
+    """A comment added to politune/agreement.py (imported by annotate and select): `dvc repro` reruns those
+    two; annotate takes every row from its cache, gives the same output, so nothing downstream reruns."""
+    mod = repro_dir / "politune" / "agreement.py"
+    original = mod.read_text()
+    try:
+        mod.write_text(original + "# touched by the test\n")
+        t0 = time.time()
+        out = run(["dvc", "repro"], repro_dir)
+        ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
+        assert ran == ["annotate", "select"], out
+        m = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
+        assert m["rows_computed"] == 0 and m["rows_cached"] == m["rows"]
+        fault_record("A code change", "a comment added to politune/agreement.py", "exactly the stages importing "
+                     "it reran (annotate, select); annotate reused every cached row, outputs unchanged, so "
+                     "nothing downstream reran", stages_run=", ".join(ran), rows_recomputed=0,
+                     seconds=f"{time.time() - t0:.0f}")
+    finally:
+        mod.write_text(original)

@@ -41,7 +41,9 @@ def test_ingest_stage_accounts_for_every_row(repo_copy: Path, monkeypatch: pytes
     assert m["kept_per_side"]["left"] > 100 and m["kept_per_side"]["right"] > 100
 
 
-def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.faults
+def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytest.MonkeyPatch,
+                                             fault_record) -> None:  # noqa: ANN001
     monkeypatch.chdir(repo_copy)
     Path("data/interim").mkdir(parents=True)
     posts = [{"post_id": f"p{i}", "side": s, "text": "x"} for i, s in enumerate(["left", "right"])]
@@ -52,6 +54,9 @@ def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytes
     assert res.exit_code == 1
     assert "select.min_relevance" in res.output and "kept no left posts" in res.output
     assert not Path("data/processed/selected.jsonl").exists()
+    fault_record("Every annotated post below the thresholds", "annotations all at relevance 0.1",
+                 "select exits 1 naming select.min_relevance and the side left empty; nothing reaches the trainer",
+                 message=res.output.strip().splitlines()[-1].removeprefix("error in stage select: ")[:140])
 
 
 def test_train_checkpoints_kept_only_for_the_same_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,18 +22,26 @@ def test_shipped_params_load(repo_copy: Path) -> None:
     assert p.train.beta == 0.1
 
 
-def test_every_problem_reported_at_once(repo_copy: Path) -> None:
+@pytest.mark.faults
+def test_every_problem_reported_at_once(repo_copy: Path, fault_record) -> None:  # noqa: ANN001
     r = copy.deepcopy(raw(repo_copy))
     r["train"]["lerning_rate"] = 1e-4  # unknown key (typo)
     r["train"]["beta"] = -1  # out of range
     r["train"]["epochs"] = "two"  # wrong type
+    r["train"]["loss_type"] = "sigmod"  # bad loss type
     r["select"]["min_relevance"] = -0.5  # negative threshold
+    r["ideologies"]["centre"] = {"side": "centre", "description": "the middle"}  # unknown ideology side
     r["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"  # missing corpus
     with pytest.raises(ParamsError) as e:
         parse_params(r, "params.yaml", repo_copy)
     msg = str(e.value)
     assert "train.lerning_rate: unknown key" in msg
     assert "train.beta" in msg and "train.epochs" in msg and "select.min_relevance" in msg
+    assert "train.loss_type" in msg and "ideologies.centre.side" in msg
+    assert msg.startswith("params.yaml: 6 problem(s)"), msg
+    fault_record("Invalid params", "six bad values at once: a typo'd key, beta -1, epochs 'two', loss type "
+                 "'sigmod', min_relevance -0.5, an ideology with side 'centre'", "one message listing all six, "
+                 "each by its dotted name, before any stage does work", problems_reported=msg.count("\n  - "))
     # file-system checks run only once the types are right; fix types and the path problem shows
     r2 = copy.deepcopy(raw(repo_copy))
     r2["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"

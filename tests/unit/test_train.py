@@ -74,7 +74,9 @@ json.dump({"history": res["history"], "summary": res["summary"]}, open(out, "w")
 """
 
 
-def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.faults
+def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path,
+                                                     fault_record) -> None:  # noqa: ANN001
     """kill -9 right after the step-4 checkpoint, rerun: training resumes at step 5 and every loss of the
     resumed run equals the uninterrupted run's within 1e-5 (dropout on, so the RNG state must be restored)."""
     import json
@@ -91,13 +93,19 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
                                str(tmp_path / out), str(kill_at)], env=env, capture_output=True, text=True,
                               timeout=300)
 
+    import time
+
     killed = run("ckpt", "killed.json", 4)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not (tmp_path / "killed.json").exists()
     assert sorted(p.name for p in (tmp_path / "ckpt").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    t0 = time.time()
     resumed = run("ckpt", "resumed.json", -1)
+    t_resumed = time.time() - t0
     assert resumed.returncode == 0, resumed.stderr[-2000:]
+    t0 = time.time()
     straight = run("fresh", "straight.json", -1)
+    t_straight = time.time() - t0
     assert straight.returncode == 0, straight.stderr[-2000:]
 
     def losses(name: str) -> dict[int, float]:
@@ -111,6 +119,11 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
     for step in ref:
         assert abs(res[step] - ref[step]) < 1e-5, (step, res[step], ref[step])
     assert len(set(ref.values())) > 1  # the loss moved: the comparison is not between constants
+    worst = max(abs(res[k] - ref[k]) for k in ref)
+    fault_record("kill -9 during training", "SIGKILL right after the step-4 checkpoint of an 8-step DPO run "
+                 "(tiny model, dropout on)", "the rerun resumes at step 5; all 8 losses equal the uninterrupted "
+                 "run's", steps_redone=0, largest_loss_difference=f"{worst:.1e}",
+                 rerun_seconds=f"{t_resumed:.1f} (uninterrupted run: {t_straight:.1f}, both with process start)")
 
 
 def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_path: Path) -> None:
