@@ -22,24 +22,26 @@ DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _writing: list[Path] = []  # final paths of the atomic outputs being written now, outermost first
 
 
-def is_disk_full(e: OSError) -> bool:
-    """ENOSPC, EDQUOT or EFBIG, also from Rust writers (polars) that raise OSError("... (os error 28)")."""
-    if e.errno is None and (m := re.search(r"\(os error (\d+)\)", str(e))):
-        e.errno, e.strerror = int(m.group(1)), os.strerror(int(m.group(1)))
-    return e.errno in DISK_FULL_ERRNOS
+def disk_full_errno(e: BaseException) -> int | None:
+    """ENOSPC, EDQUOT or EFBIG when `e` means the disk (or the file-size limit) is full, else None. Rust
+    writers (polars, tokenizers) raise OSError or a bare Exception saying "... (os error 28)"."""
+    n = e.errno if isinstance(e, OSError) else None
+    if n is None and (m := re.search(r"\(os error (\d+)\)", str(e))):
+        n = int(m.group(1))
+    return n if n in DISK_FULL_ERRNOS else None
 
 
 class DiskFullError(OSError):
     """Writing an output ran out of room. `filename` names what was being written; nothing was promoted."""
 
 
-def disk_full(e: OSError, paths: list[Path]) -> DiskFullError:
-    """The error to raise for `e`, naming `paths` (what was being written) and the free space left there."""
+def disk_full(errno_: int, paths: list[Path]) -> DiskFullError:
+    """The error to raise for a full disk, naming `paths` (what was being written) and the free space there."""
     where = paths[0].resolve().parent
     while not where.exists() and where != where.parent:
         where = where.parent
     free = shutil.disk_usage(where).free
-    return DiskFullError(e.errno, f"{e.strerror} ({free / 2**20:.1f} MiB free under {where})",
+    return DiskFullError(errno_, f"{os.strerror(errno_)} ({free / 2**20:.1f} MiB free under {where})",
                          ", ".join(str(p) for p in paths))
 
 
@@ -57,10 +59,10 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     try:
         try:
             yield target
-        except OSError as e:
-            if not isinstance(e, DiskFullError) and is_disk_full(e):
+        except Exception as e:
+            if not isinstance(e, DiskFullError) and (n := disk_full_errno(e)):
                 # a failed write does not say which file: name every output being written at the moment
-                raise disk_full(e, list(_writing)) from e
+                raise disk_full(n, list(_writing)) from e
             raise
         if not target.exists():
             raise FileNotFoundError(f"nothing was written to the temporary {target} for {path}")

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from politune.io import disk_full, is_disk_full
+from politune.io import disk_full, disk_full_errno
 
 
 def sha256_text(text: str) -> str:
@@ -66,8 +66,8 @@ class RowCache:
                 os.fsync(f.fileno())
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            if is_disk_full(e):
-                raise disk_full(e, [tmp]) from e
+            if n := disk_full_errno(e):
+                raise disk_full(n, [tmp]) from e
             raise
         os.replace(tmp, self.folder / name)
         for r in recs:

@@ -62,6 +62,16 @@ def _pooled(instruments: dict[str, Instrument], answers: dict[tuple[str, str, st
     return out
 
 
+def _branch() -> str:
+    """The checked-out branch. A `dvc exp run` killed midway can leave HEAD detached at the branch's commit;
+    commits made then belong to no branch, so refuse to start (or go on) in that state."""
+    p = subprocess.run(["git", "symbolic-ref", "--quiet", "--short", "HEAD"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise click.ClickException("git HEAD is detached (an interrupted `dvc exp run` can leave it so): run "
+                                   "`git status`, then `git checkout <your branch>` (e.g. main), and rerun")
+    return p.stdout.strip()
+
+
 @click.command()
 @click.option("--seeds", "-s", multiple=True, type=int, default=(0, 1, 2), show_default=True)
 @click.option("--out", default="metrics/seeds.json", show_default=True)
@@ -72,9 +82,12 @@ def main(seeds: tuple[int, ...], out: str) -> None:
     instruments = {load_instrument(f).name: load_instrument(f)
                    for f in [p.evaluate.instrument, *p.evaluate.heldout_instruments]}
     answers: dict[tuple[str, str, str], list[np.ndarray]] = {}  # (instrument, model, variant) -> one per seed
+    branch = _branch()
     for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results
         click.echo(f"seed {seed}: dvc exp run -S train.seed={seed}", err=True)
         subprocess.run(["dvc", "exp", "run", "-S", f"train.seed={seed}"], check=True)
+        if _branch() != branch:
+            raise click.ClickException(f"git is on {_branch()!r} after `dvc exp run`, not {branch!r}")
         report = json.loads(Path("metrics/report.json").read_text())
         for model in p.models:
             for variant in ["base", *p.ideologies]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import Any
 
 import click
 
-from politune.io import is_disk_full, write_json
+from politune.io import DiskFullError, disk_full_errno, write_json
 from politune.params import Params, ParamsError, load_params
 
 PARAMS_OPTION = click.option("--params", "params_path", default="params.yaml", show_default=True,
@@ -46,24 +47,28 @@ def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callabl
             t0 = time.time()
             try:
                 fn(*args, **kwargs)
-            except (ValueError, FileNotFoundError, RuntimeError) as e:
-                if os.environ.get("POLITUNE_DEBUG"):
-                    raise
-                click.echo(f"error in stage {name}: {e}", err=True)
-                sys.exit(1)
             except KeyboardInterrupt:
                 # atomic_path removed the temporaries: no half-written file reached an output's name
                 click.echo(f"error in stage {name}: interrupted after {time.time() - t0:.0f} s; no half-written "
                            "file reached an output's name (finished annotation chunks and training checkpoints "
                            "are kept); rerun `dvc repro` to continue", err=True)
                 sys.exit(130)
-            except OSError as e:
-                if not is_disk_full(e) or os.environ.get("POLITUNE_DEBUG"):
+            except Exception as e:
+                if os.environ.get("POLITUNE_DEBUG"):
                     raise
-                where = e.filename or "an output (the system did not say which)"
-                click.echo(f"error in stage {name}: out of disk space writing {where}: {e.strerror}. No "
-                           "half-written file reached an output's name and earlier stages' outputs are intact; "
-                           "free space (or raise the file-size limit, `ulimit -f`) and rerun `dvc repro`", err=True)
+                if n := disk_full_errno(e):
+                    where = e.filename if isinstance(e, DiskFullError) else (
+                        f"(the system did not say which file; {shutil.disk_usage('.').free / 2**20:.1f} MiB free "
+                        f"under {Path.cwd()})")
+                    click.echo(f"error in stage {name}: out of disk space writing {where}: "
+                               f"{e.strerror if isinstance(e, OSError) and e.strerror else os.strerror(n)}. No "
+                               "half-written file reached an output's name and earlier stages' outputs are intact; "
+                               "free space (or raise the file-size limit, `ulimit -f`) and rerun `dvc repro`",
+                               err=True)
+                    sys.exit(1)
+                if not isinstance(e, ValueError | FileNotFoundError | RuntimeError):
+                    raise
+                click.echo(f"error in stage {name}: {e}", err=True)
                 sys.exit(1)
             log.info("stage %s done in %.1f s", name, time.time() - t0)
 

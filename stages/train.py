@@ -25,7 +25,7 @@ from pathlib import Path
 
 import click
 
-from politune.io import atomic_path, read_jsonl
+from politune.io import atomic_path, disk_full, disk_full_errno, read_jsonl
 from politune.manifest import sha256_file, write_manifest
 from politune.models import base_manifest, load_model, load_tokenizer
 from politune.train import compass_probe, train_dpo
@@ -87,7 +87,12 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
         from accelerate import PartialState
 
         PartialState().wait_for_everyone()
-    res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
+    try:
+        res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
+    except Exception as e:  # the trainer's only writes are checkpoints: name their folder on a full disk
+        if n := disk_full_errno(e):
+            raise disk_full(n, [work]) from e
+        raise
     if not rank0:
         return
     write_curves(res["history"], Path("metrics/curves") / run)

@@ -64,12 +64,21 @@ class KillAfterSave(TrainerCallback):
     def on_save(self, args, state, control, **kw):
         if state.global_step == kill_at:
             os.kill(os.getpid(), signal.SIGKILL)  # no cleanup, no exception handlers: a real crash
+        if state.global_step == int(os.environ.get("FULL_AFTER", -1)):  # the disk fills up: later writes fail
+            import resource
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
 
 p = TrainParams(epochs=2, batch_size=4, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
                 lora_dropout=0.1, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True,
                 checkpoint_every=2, seed=3)
-res = train_dpo(load_model(model_dir), load_tokenizer(model_dir), pairs, pairs[:2], p, "float32", work,
-                callbacks=[KillAfterSave()])
+try:
+    res = train_dpo(load_model(model_dir), load_tokenizer(model_dir), pairs, pairs[:2], p, "float32", work,
+                    callbacks=[KillAfterSave()])
+except Exception as e:
+    from politune.io import disk_full_errno
+    print("FAILED", type(e).__name__, disk_full_errno(e))
+    sys.exit(3)
 json.dump({"history": res["history"], "summary": res["summary"]}, open(out, "w"))
 """
 
@@ -88,10 +97,10 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
     script.write_text(RESUME_WORKER)
     env = {**os.environ, "PAIRS": json.dumps(PAIRS * 2)}  # 16 pairs, batch 4: 4 steps an epoch, 8 in all
 
-    def run(work: str, out: str, kill_at: int) -> subprocess.CompletedProcess:
+    def run(work: str, out: str, kill_at: int, full_after: int = -1) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, str(script), str(tiny_model_dir), str(tmp_path / work),
-                               str(tmp_path / out), str(kill_at)], env=env, capture_output=True, text=True,
-                              timeout=300)
+                               str(tmp_path / out), str(kill_at)], env={**env, "FULL_AFTER": str(full_after)},
+                              capture_output=True, text=True, timeout=300)
 
     import time
 
@@ -120,6 +129,26 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
         assert abs(res[step] - ref[step]) < 1e-5, (step, res[step], ref[step])
     assert len(set(ref.values())) > 1  # the loss moved: the comparison is not between constants
     worst = max(abs(res[k] - ref[k]) for k in ref)
+
+    # the disk fills up after the step-4 checkpoint: the step-6 checkpoint fails half-written; the rerun skips
+    # it and resumes from step 4, with the same losses again
+    from politune.train import last_complete_checkpoint
+
+    full = run("full", "full.json", -1, full_after=4)
+    assert full.returncode == 3 and "FAILED" in full.stdout, full.stderr[-2000:]
+    exc, errno_ = full.stdout.split("FAILED", 1)[1].split()[:2]
+    assert int(errno_) == 27, full.stdout  # EFBIG, recognised as a full disk whatever raised it
+    assert (tmp_path / "full" / "checkpoint-6").exists() and not (tmp_path / "full" / "checkpoint-6" / "trainer_state.json").exists()
+    assert last_complete_checkpoint(tmp_path / "full").name == "checkpoint-4"
+    again = run("full", "full-resumed.json", -1)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert json.loads((tmp_path / "full-resumed.json").read_text())["summary"]["resumed_from_step"] == 4
+    res_full = losses("full-resumed.json")
+    assert max(abs(res_full[k] - ref[k]) for k in ref) < 1e-5
+    fault_record("Disk full during training", "file-size limit dropped to 4 kB after the step-4 checkpoint; the "
+                 f"step-6 checkpoint write fails ({exc}, errno 27)", "the run stops non-zero; the half-written "
+                 "checkpoint-6 is never resumed from; the rerun resumes at step 5 with the same losses",
+                 steps_redone=2, resumed_from_step=4)
     fault_record("kill -9 during training", "SIGKILL right after the step-4 checkpoint of an 8-step DPO run "
                  "(tiny model, dropout on)", "the rerun resumes at step 5; all 8 losses equal the uninterrupted "
                  "run's", steps_redone=0, largest_loss_difference=f"{worst:.1e}",
