@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import os
 import re
@@ -24,10 +25,14 @@ _writing: list[Path] = []  # final paths of the atomic outputs being written now
 
 def disk_full_errno(e: BaseException) -> int | None:
     """ENOSPC, EDQUOT or EFBIG when `e` means the disk (or the file-size limit) is full, else None. Rust
-    writers (polars, tokenizers) raise OSError or a bare Exception saying "... (os error 28)"."""
+    writers (polars, tokenizers) raise OSError or a bare Exception saying "... (os error 28)"; torch.save
+    (the trainer's optimizer and RNG state) raises a RuntimeError from its zip writer with no errno at all,
+    counted as ENOSPC: a failed checkpoint write is a full disk or a file-size limit in practice."""
     n = e.errno if isinstance(e, OSError) else None
     if n is None and (m := re.search(r"\(os error (\d+)\)", str(e))):
         n = int(m.group(1))
+    if n is None and isinstance(e, RuntimeError) and "inline_container.cc" in str(e):
+        n = errno.ENOSPC
     return n if n in DISK_FULL_ERRNOS else None
 
 
@@ -35,24 +40,32 @@ class DiskFullError(OSError):
     """Writing an output ran out of room. `filename` names what was being written; nothing was promoted."""
 
 
-def disk_full(errno_: int, paths: list[Path]) -> DiskFullError:
-    """The error to raise for a full disk, naming `paths` (what was being written) and the free space there."""
+def disk_full(e: BaseException, paths: list[Path]) -> DiskFullError:
+    """The error to raise for a full disk (`disk_full_errno(e)` is set), naming `paths` (what was being
+    written) and the free space there."""
+    n = disk_full_errno(e) or errno.ENOSPC
+    known = isinstance(e, OSError) and e.errno or re.search(r"\(os error \d+\)", str(e))
+    reason = os.strerror(n) if known else f"a write failed ({str(e)[:120]}): most likely a full disk or file-size limit"
     where = paths[0].resolve().parent
     while not where.exists() and where != where.parent:
         where = where.parent
     free = shutil.disk_usage(where).free
-    return DiskFullError(errno_, f"{os.strerror(errno_)} ({free / 2**20:.1f} MiB free under {where})",
-                         ", ".join(str(p) for p in paths))
+    return DiskFullError(n, f"{reason} ({free / 2**20:.1f} MiB free under {where})", ", ".join(str(p) for p in paths))
 
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it onto `path` if the block succeeds.
 
-    Works for files and directories. On error the temporary is removed and `path` is untouched.
+    Works for files and directories. On error the temporary is removed and `path` is untouched. A file is
+    replaced in one rename; a directory in two (the old one moved aside, the new one moved in), so a crash can
+    at worst leave no directory under the name, never a half-written or half-deleted one. Temporaries left by
+    a killed run (kill -9 skips the clean-up) are removed first.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     target = tmp / path.name
     _writing.append(path)
@@ -60,16 +73,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         try:
             yield target
         except Exception as e:
-            if not isinstance(e, DiskFullError) and (n := disk_full_errno(e)):
+            if not isinstance(e, DiskFullError) and disk_full_errno(e):
                 # a failed write does not say which file: name every output being written at the moment
-                raise disk_full(n, list(_writing)) from e
+                raise disk_full(e, list(_writing)) from e
             raise
         if not target.exists():
             raise FileNotFoundError(f"nothing was written to the temporary {target} for {path}")
         if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        elif path.exists() or path.is_symlink():
-            path.unlink()
+            os.rename(path, tmp / ".old")  # deleted with the temporary below
         os.replace(target, path)
     finally:
         _writing.remove(path)

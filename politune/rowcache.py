@@ -66,8 +66,8 @@ class RowCache:
                 os.fsync(f.fileno())
         except OSError as e:
             tmp.unlink(missing_ok=True)
-            if n := disk_full_errno(e):
-                raise disk_full(n, [tmp]) from e
+            if disk_full_errno(e):
+                raise disk_full(e, [self.folder]) from e
             raise
         os.replace(tmp, self.folder / name)
         for r in recs:

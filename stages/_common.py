@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from politune.io import DiskFullError, disk_full_errno, write_json
+from politune.io import disk_full_errno, write_json
 from politune.params import Params, ParamsError, load_params
 
 PARAMS_OPTION = click.option("--params", "params_path", default="params.yaml", show_default=True,
@@ -57,7 +57,7 @@ def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callabl
                 if os.environ.get("POLITUNE_DEBUG"):
                     raise
                 if n := disk_full_errno(e):
-                    where = e.filename if isinstance(e, DiskFullError) else (
+                    where = e.filename if isinstance(e, OSError) and e.filename else (
                         f"(the system did not say which file; {shutil.disk_usage('.').free / 2**20:.1f} MiB free "
                         f"under {Path.cwd()})")
                     click.echo(f"error in stage {name}: out of disk space writing {where}: "

@@ -90,8 +90,8 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     try:
         res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
     except Exception as e:  # the trainer's only writes are checkpoints: name their folder on a full disk
-        if n := disk_full_errno(e):
-            raise disk_full(n, [work]) from e
+        if disk_full_errno(e):
+            raise disk_full(e, [work]) from e
         raise
     if not rank0:
         return

@@ -91,10 +91,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     lines = [
         "# Fault table",
         "",
-        "Written by the reliability suite (`make faults`, which runs `pytest -m faults` with",
-        f"POLITUNE_FAULTS_TABLE set) on {platform.node() or 'this machine'}, {os.cpu_count()} CPUs,"
+        "Written by the reliability suite: `pytest"
+        + "".join(f" {a}" for a in session.config.invocation_params.args)
+        + "` with POLITUNE_FAULTS_TABLE set (`make faults` does this)",
+        f"on {platform.node() or 'this machine'}, {os.cpu_count()} CPUs,"
         f" {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; pytest exit status {int(exitstatus)}.",
-        "Every figure below was measured by the test named in the last column during that run.",
+        "Every figure below was measured by the test named in the last column during that run; seconds are",
+        "wall time on that machine.",
         "",
         "| Fault | Injected | What happened | Figures | Test |",
         "|---|---|---|---|---|",

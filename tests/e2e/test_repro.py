@@ -189,3 +189,17 @@ def test_touching_a_module_reruns_exactly_its_importers(repro_dir: Path, fault_r
                      seconds=f"{time.time() - t0:.0f}")
     finally:
         mod.write_text(original)
+
+
+@pytest.mark.faults
+def test_injection_canaries_are_measured(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
+    """Posts written to manipulate the annotator: gold posts with an instruction to the annotator appended.
+    annotate reports how often the label moves, for the record; it does not (cannot, at 135M) prevent it."""
+    c = json.loads((repro_dir / "metrics" / "annotate.json").read_text())["canaries"]
+    assert c["n"] == 72 and set(c["flip_rate_by_template"]) == {f"c0{i}" for i in range(1, 7)}
+    assert 0 <= c["flip_rate"] <= 1 and 0 <= c["toward_injected_label_rate"] <= 1
+    fault_record("Posts written to manipulate the annotator", "72 canaries: 12 gold posts x 6 templates that "
+                 "tell the annotator which label to give", "measured, not prevented: metrics/annotate.json "
+                 "reports the flip rate per template, so a stronger annotator can be chosen on evidence",
+                 flip_rate=c["flip_rate"], flips_toward_the_injected_label=c["toward_injected_label_rate"],
+                 annotator="the embedded 135M model")

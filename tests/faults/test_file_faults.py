@@ -78,7 +78,9 @@ def test_planted_pickle_is_refused_and_never_executed(tiny_model_dir: Path, adap
     # 2. the pickle renamed to the safetensors name, manifest rewritten to match: the safetensors parser refuses
     (adapter / "adapter_model.bin").rename(adapter / "adapter_model.safetensors")
     write_manifest(adapter)
-    with pytest.raises(Exception) as renamed:  # noqa: PT011 - whatever safetensors raises, nothing may run
+    from safetensors import SafetensorError
+
+    with pytest.raises(SafetensorError) as renamed:
         load_model(tiny_model_dir, adapter=adapter)
     # 3. a base model folder whose weights are a pickle
     base = tmp_path / "base"

@@ -138,6 +138,13 @@ def test_hostile_unicode_cleaned_and_twins_deduplicated(tmp_path: Path, fault_re
     assert not any(set(t) & bad for t in kept.values())
     assert kept["2"] == hostile[3]
     assert all(unicodedata.is_normalized("NFC", t) for t in kept.values())
+    from politune.corpus.clean import clean_text
+
+    # whitespace of every kind separates words; tag characters (invisible ASCII look-alikes), soft hyphens,
+    # the Arabic letter mark and C1 controls go; combining accents stay
+    assert clean_text("tax\tthe\nrich\x85now\x1cand\u2028here") == "tax the rich now and here"
+    assert clean_text("vote\U000E0020\U000E0069\U000E0067\u00ad\u061c\x9bno") == "voteno"
+    assert clean_text("cafe\u0301") == "caf\u00e9"
     fault_record("Hostile Unicode", "bidi overrides, zero-width joiners, BOM, ESC/DEL, a NUL, an NFC/NFD twin",
                  "invisible and control characters removed, text NFC; the NFD twin and the post hiding behind "
                  "invisible characters quarantined as duplicates; the NUL post quarantined as nul_byte",

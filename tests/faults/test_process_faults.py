@@ -59,9 +59,13 @@ def leftovers(repo: Path) -> list[str]:
 def test_sigint_mid_write_promotes_nothing(repo_copy: Path, fault_record) -> None:  # noqa: ANN001
     generated_corpus(repo_copy, 150_000)
     before = previous_outputs(repo_copy)
+    # SIG_DFL in the child: a shell that starts pytest in the background ignores SIGINT, and Python would inherit
+    # that and never raise KeyboardInterrupt
     proc = subprocess.Popen([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     t0 = time.time()
+    tmp: list[Path] = []
     # wait until the stage is writing its output: the temporary beside posts.jsonl has data in it
     while time.time() - t0 < 120 and proc.poll() is None:
         tmp = [p for p in (repo_copy / "data" / "interim").glob(".posts.jsonl.*.tmp/posts.jsonl") if p.stat().st_size]
@@ -119,6 +123,38 @@ def test_disk_full_names_the_path_and_keeps_earlier_outputs(repo_copy: Path, fau
                  "exit 1; the message names data/interim/posts.jsonl, the errno text and the free space; previous "
                  "outputs byte-identical; rerun with room succeeds", seconds_to_fail=f"{took:.1f}",
                  temporaries_left=0, message=line.split(": ", 1)[1][:90] + "...")
+
+
+def test_no_space_left_on_a_real_small_filesystem(repo_copy: Path, fault_record) -> None:  # noqa: ANN001
+    """ENOSPC from a real 2 MiB tmpfs mounted over data/interim (needs root and mount; skipped otherwise)."""
+    interim = repo_copy / "data" / "interim"
+    interim.mkdir(parents=True)
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(interim)], capture_output=True,
+                       text=True)
+    if m.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
+    try:
+        generated_corpus(repo_copy, 20_000)
+        before = previous_outputs(repo_copy)
+        p = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(), capture_output=True,
+                           text=True, timeout=300)
+        assert p.returncode == 1, p.stderr[-3000:]
+        line = next(ln for ln in p.stderr.splitlines() if ln.startswith("error in stage ingest"))
+        assert "out of disk space writing data/interim/posts.jsonl" in line, line
+        assert "No space left on device" in line and "Traceback" not in p.stderr, line
+        for rel, data in before.items():
+            assert (repo_copy / rel).read_bytes() == data, f"{rel} changed"
+        assert leftovers(repo_copy) == []
+        free = shutil.disk_usage(interim).free
+        assert free > 1.9 * 2**20  # the temporary's space was given back
+    finally:
+        subprocess.run(["umount", str(interim)], check=False)
+    fault_record("No space left on device", "a 2 MiB tmpfs mounted over data/interim (ENOSPC); the ingest "
+                 "output needs about 10 MiB", "exit 1 naming the output and the free space; the previous output "
+                 "on the full filesystem byte-identical; the temporary removed, freeing the space",
+                 free_after_failure=f"{free / 2**20:.1f} of 2 MiB", temporaries_left=0)
 
 
 def test_rowcache_chunk_on_full_disk_leaves_no_part(tmp_path: Path, fault_record) -> None:  # noqa: ANN001
@@ -194,6 +230,9 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, fault_record) -
     assert not (repo / "data/interim/posts.jsonl").exists() and leftovers(repo) == []
     status = json.loads(_dvc(["status", "--json"], repo).stdout)
     assert "ingest" in status  # DVC knows the stage is not done
+    # the previous output is still in DVC's cache: `dvc checkout` brings it back without running anything
+    assert _dvc(["checkout", "ingest"], repo).returncode == 0
+    assert (repo / "data/interim/posts.jsonl").read_bytes() == good
     bz.write_bytes(intact)
     t0 = time.time()
     again = _dvc(["repro", "ingest"], repo)
@@ -202,6 +241,48 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, fault_record) -
     assert "Running stage 'ingest'" not in again.stdout  # restored from the run cache, not recomputed
     fault_record("A stage failing halfway under `dvc repro`", "second Politosphere file cut in half; ingest fails "
                  "after two of three files", "non-zero exit naming the file; dvc.lock and run cache unchanged; no "
-                 "partial posts.jsonl; once repaired, `dvc repro` restores the earlier output from the run cache",
+                 "partial posts.jsonl; `dvc checkout ingest` brings back the previous output; once repaired, "
+                 "`dvc repro` restores the earlier output from the run cache",
                  dvc_lock_changed="no", run_cache_entries_added=len(_runs(repo)) - len(runs),
                  seconds_to_recover=f"{took:.1f}", rows_recomputed=0)
+
+
+def test_torch_checkpoint_write_on_full_disk_is_recognised(tmp_path: Path) -> None:
+    """torch.save (the trainer's optimizer and RNG state) raises a RuntimeError without an errno when the
+    disk is full: it still counts as a full disk, so the train stage reports it with the free space."""
+    code = f"""
+import torch
+from pathlib import Path
+from politune.io import disk_full, disk_full_errno
+try:
+    torch.save({{"w": torch.zeros(100_000)}}, {str(tmp_path / 'optimizer.pt')!r})
+except Exception as e:
+    print(type(e).__name__, disk_full_errno(e))
+    print(disk_full(e, [Path({str(tmp_path / 'checkpoints')!r})]))
+"""
+    p = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True, text=True, timeout=120,
+                       preexec_fn=_limit_file_size(4096))
+    first, message = p.stdout.splitlines()[:2]
+    assert first.split()[1] != "None", (p.stdout, p.stderr[-2000:])
+    assert "most likely a full disk or file-size limit" in message and "MiB free under" in message, message
+    assert str(tmp_path / "checkpoints") in message
+
+
+def test_atomic_path_swaps_folders_and_removes_stale_temporaries(tmp_path: Path) -> None:
+    from politune.io import atomic_path
+
+    out = tmp_path / "pairs"
+    (out / "left").mkdir(parents=True)
+    (out / "left" / "train.jsonl").write_text("old\n")
+    stale = tmp_path / ".pairs.x1y2.tmp"  # what a kill -9 during an earlier run leaves behind
+    (stale / "pairs").mkdir(parents=True)
+    with atomic_path(out) as tmp:
+        (tmp / "right").mkdir(parents=True)
+        (tmp / "right" / "train.jsonl").write_text("new\n")
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
+        "pairs", "pairs/right", "pairs/right/train.jsonl"]
+    with pytest.raises(KeyError), atomic_path(out) as tmp:
+        (tmp / "half").mkdir(parents=True)
+        raise KeyError("fails halfway")
+    assert (out / "right" / "train.jsonl").read_text() == "new\n" and not (out / "half").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["pairs"]
