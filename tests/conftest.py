@@ -64,6 +64,28 @@ def repo_copy(tmp_path: Path) -> Path:
     return dst
 
 
+@pytest.fixture(scope="session")
+def git_copy():  # noqa: ANN201
+    """copy(dst): the repository's tracked and untracked-but-not-ignored files (no metrics/, reports/, DVC
+    cache or outputs) into `dst`, committed to a fresh git repository there, ready for `dvc repro`."""
+    import subprocess
+
+    def copy(dst: Path) -> Path:
+        files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
+                               text=True, check=True).stdout.split()
+        for f in files:
+            src = REPO / f
+            if src.is_file() and not f.startswith(("metrics/", "reports/")):
+                (dst / f).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, dst / f)
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+        for cmd in (["git", "init", "-q"], [*git, "add", "-A"], [*git, "commit", "-qm", "copy"]):
+            subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
+        return dst
+
+    return copy
+
+
 # --- the fault table: tests of the reliability suite record what they injected and what happened -----------
 FAULTS: list[dict[str, str]] = []
 

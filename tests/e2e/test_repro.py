@@ -29,18 +29,8 @@ def run(cmd: list[str], cwd: Path, timeout: int = 3000) -> str:
 
 
 @pytest.fixture(scope="module")
-def repro_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    dst = tmp_path_factory.mktemp("e2e") / "politune"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for f in files:
-        src = REPO / f
-        if src.is_file() and not f.startswith(("metrics/", "reports/")):
-            (dst / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / f)
-    run(["git", "init", "-q"], dst)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "add", "-A"], dst)
-    run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "copy"], dst)
+def repro_dir(tmp_path_factory: pytest.TempPathFactory, git_copy) -> Path:  # noqa: ANN001
+    dst = git_copy(tmp_path_factory.mktemp("e2e") / "politune")
     run(["dvc", "repro"], dst)
     return dst
 

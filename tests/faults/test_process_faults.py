@@ -186,19 +186,6 @@ except OSError as e:
                  "chunk still read back", finished_chunks_kept="1 of 1", partial_files_left=0)
 
 
-def _git_dvc_copy(dst: Path) -> None:
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
-                           text=True, check=True).stdout.split()
-    for f in files:
-        src = REPO / f
-        if src.is_file() and not f.startswith(("metrics/", "reports/")):
-            (dst / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / f)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-    for cmd in (["git", "init", "-q"], [*git, "add", "-A"], [*git, "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
-
-
 def _dvc(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run(["dvc", *args], cwd=cwd, env=env(), capture_output=True, text=True, timeout=600)
 
@@ -209,12 +196,11 @@ def _runs(repo: Path) -> list[str]:
 
 
 @pytest.mark.slow
-def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, fault_record) -> None:  # noqa: ANN001
+def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault_record) -> None:  # noqa: ANN001
     """`dvc repro ingest` where the second Politosphere file is cut in half: the stage has already ingested
     Truth Social and the first file when it fails. Exit non-zero; dvc.lock and the run cache unchanged; no
     partial posts.jsonl; after the file is repaired, DVC restores the earlier result from its run cache."""
-    repo = tmp_path / "politune"
-    _git_dvc_copy(repo)
+    repo = git_copy(tmp_path / "politune")
     ok = _dvc(["repro", "ingest"], repo)
     assert ok.returncode == 0, ok.stderr[-3000:]
     lock, runs = (repo / "dvc.lock").read_bytes(), _runs(repo)
