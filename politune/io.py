@@ -23,14 +23,20 @@ DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 _writing: list[Path] = []  # final paths of the atomic outputs being written now, outermost first
 
 
+def _os_errno(e: BaseException) -> int | None:
+    """The errno `e` carries: OSError.errno, or the "(os error N)" that Rust writers (polars, tokenizers) put in
+    the message of the OSError or bare Exception they raise."""
+    if isinstance(e, OSError) and e.errno is not None:
+        return e.errno
+    m = re.search(r"\(os error (\d+)\)", str(e))
+    return int(m.group(1)) if m else None
+
+
 def disk_full_errno(e: BaseException) -> int | None:
-    """ENOSPC, EDQUOT or EFBIG when `e` means the disk (or the file-size limit) is full, else None. Rust
-    writers (polars, tokenizers) raise OSError or a bare Exception saying "... (os error 28)"; torch.save
+    """ENOSPC, EDQUOT or EFBIG when `e` means the disk (or the file-size limit) is full, else None. torch.save
     (the trainer's optimizer and RNG state) raises a RuntimeError from its zip writer with no errno at all,
     counted as ENOSPC: a failed checkpoint write is a full disk or a file-size limit in practice."""
-    n = e.errno if isinstance(e, OSError) else None
-    if n is None and (m := re.search(r"\(os error (\d+)\)", str(e))):
-        n = int(m.group(1))
+    n = _os_errno(e)
     if n is None and isinstance(e, RuntimeError) and "inline_container.cc" in str(e):
         n = errno.ENOSPC
     return n if n in DISK_FULL_ERRNOS else None
@@ -44,8 +50,7 @@ def disk_full(e: BaseException, paths: list[Path]) -> DiskFullError:
     """The error to raise for a full disk (`disk_full_errno(e)` is set), naming `paths` (what was being
     written) and the free space there."""
     n = disk_full_errno(e) or errno.ENOSPC
-    known = isinstance(e, OSError) and e.errno or re.search(r"\(os error \d+\)", str(e))
-    reason = os.strerror(n) if known else f"a write failed ({str(e)[:120]}): most likely a full disk or file-size limit"
+    reason = os.strerror(n) if _os_errno(e) is not None else f"a write failed ({str(e)[:120]}): most likely a full disk or file-size limit"
     where = paths[0].resolve().parent
     while not where.exists() and where != where.parent:
         where = where.parent
