@@ -142,6 +142,8 @@ class SynthesizeParams(_Section):
     topics: str = "data/topics.csv"
     min_topic_similarity: Fraction = 0.02
     max_side_chars: PosInt = 500
+    # drop hashtags, emoji, URLs, "Edit:" lines and shouted caps from posts before pairing (modes paired, stance)
+    strip_style: bool = False
     stance_max_post_chars: Annotated[int, Field(ge=20)] = 200  # mode stance: the quoted post is cut here
     pairs_per_ideology: PosInt = 240
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1

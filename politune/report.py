@@ -110,33 +110,42 @@ def _ci(lo_hi: list[float]) -> str:
     return f"[{lo_hi[0]:+.2f}, {lo_hi[1]:+.2f}]"
 
 
+def _agreement(s: dict[str, Any]) -> str:
+    return f"{s['agreement']:+.3f} [{s['agreement_ci95'][0]:+.3f}, {s['agreement_ci95'][1]:+.3f}]" if "agreement" in s else "-"
+
+
 def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
                      instrument: str, changes: list[dict[str, Any]] | None = None,
                      sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None) -> str:
     lines = [f"# Political compass ({instrument})", "",
-             "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] "
+             "| agreement [95% CI] |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for model, variants in sorted(results.items()):
         for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
             s = sh.get(model, {}).get(v)
-            shift = (f"{s['economic']:+.2f} {_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])}"
-                     if s else "- | -")
+            shift = (f"{s['economic']:+.2f} {_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
+                     f"| {_agreement(s)}" if s else "- | - | -")
             lines.append(f"| {model} | {v} | {r['economic']:+.2f} | {_ci(r['economic_ci95'])} "
                          f"| {r['social']:+.2f} | {_ci(r['social_ci95'])} | {shift} |")
     lines += ["", "Coordinate intervals resample the instrument's items: they mostly show how different the",
               "items are. Shift intervals are paired (the same resampled items for base and variant): a",
-              "shift whose interval excludes 0 moved consistently across items. Neither says how the model",
-              "would answer other wordings or templates. Headline coordinates pool every prompt variant;",
-              "`variant_spread` in metrics/evaluate/*.json is how far the variants disagree."]
+              "shift whose interval excludes 0 moved consistently across items. Both resample within each",
+              "keying (propositions whose agreement counts right, and those whose agreement counts left),",
+              "so every draw keeps the instrument balanced. `agreement` is the change in acquiescence: how",
+              "much more the variant agrees with every proposition, whatever its side (-1..1 of an item's",
+              "largest weight); a balanced instrument cancels it in the coordinates. None of this says how",
+              "the model would answer other wordings or templates. Headline coordinates pool every prompt",
+              "variant; `variant_spread` in metrics/evaluate/*.json is how far the variants disagree."]
     if sh_heldout:
         lines += ["", "## Shift on held-out instruments (no text shared with the training data)", "",
-                  "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] |",
-                  "|---|---|---|---|---|"]
+                  "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] | agreement [95% CI] |",
+                  "|---|---|---|---|---|---|"]
         for name, by_model in sorted(sh_heldout.items()):
             for model, variants in sorted(by_model.items()):
                 for v, s in sorted(variants.items()):
                     lines.append(f"| {name} | {model} | {v} | {s['economic']:+.2f} {_ci(s['economic_ci95'])} "
-                                 f"| {s['social']:+.2f} {_ci(s['social_ci95'])} |")
+                                 f"| {s['social']:+.2f} {_ci(s['social_ci95'])} | {_agreement(s)} |")
     if changes:
         lines += ["", "## Items that moved most (adapter minus base, expected weight, -2..2)", "",
                   "| model | variant | item | axis | change | proposition |", "|---|---|---|---|---|---|"]

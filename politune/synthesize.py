@@ -143,6 +143,7 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
                       p: SynthesizeParams, instrument_props: list[dict[str, str]]
                       ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """ideologies: name -> side. Returns (pairs per ideology, quarantined per ideology, counts)."""
+    posts, restyled = _restyle(posts, p)
     too_long = [r for r in posts if len(r["text"]) > p.max_side_chars]
     posts = sorted((r for r in posts if len(r["text"]) <= p.max_side_chars), key=lambda r: r["post_id"])
     assigned, post_m = assign_topics(posts, topics, p.min_topic_similarity)
@@ -152,6 +153,7 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
         if t >= 0:
             by_topic_side.setdefault((t, post["side"]), []).append(i)
     counts: dict[str, Any] = {"posts": len(posts) + len(too_long), "posts_too_long_for_pair": len(too_long),
+                              "posts_restyled": restyled,
                               "posts_without_topic": assigned.count(-1),
                               "posts_per_topic": dict(Counter(topics[t]["topic"] for t in assigned if t >= 0))}
     out: dict[str, list[dict[str, Any]]] = {}
@@ -189,6 +191,41 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
         counts[name] = dict(c)
         out[name] = pairs
     return out, bad, counts
+
+
+_URL = re.compile(r"https?://\S+|www\.\S+")
+_TRAILING_TAGS = re.compile(r"(?:\s*#\w+)+\s*$")
+_INLINE_TAG = re.compile(r"#(\w)")
+_EDIT_LINE = re.compile(r"\n\s*edit\s*(?:\d+)?\s*:.*$", re.IGNORECASE | re.DOTALL)
+_SHOUT = re.compile(r"\b[A-Z]{3,}\b")
+_DECOR = {"So", "Sk", "Cs", "Co"}  # emoji, pictographs, modifier symbols, surrogates, private use
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+
+
+def strip_style(text: str) -> str:
+    """The post's words without the platform's typography: URLs, hashtags (a trailing run is dropped, an
+    inline #word keeps its word), emoji and other pictographs, trailing "Edit: ..." lines, and shouted
+    all-caps words of 3+ letters (lowercased). Hashtags and emoji mark one platform (Truth Social) far more
+    than the other, so a pair of posts from the two platforms can be told apart by them alone, and DPO
+    learns that instead of the view (README "Preference pairs"). Acronyms of 3+ letters (IRS) are lowercased too; two-letter ones (VA) stay."""
+    import unicodedata
+
+    t = _URL.sub("", text)
+    t = _EDIT_LINE.sub("", t)
+    t = "".join(ch for ch in t if ch not in _JOINERS and unicodedata.category(ch) not in _DECOR
+                and not 0x1F1E6 <= ord(ch) <= 0x1F1FF)
+    t = _TRAILING_TAGS.sub("", t)
+    t = _INLINE_TAG.sub(r"\1", t)
+    t = _SHOUT.sub(lambda m: m.group(0).lower(), t)
+    return re.sub(r"[ \t]+", " ", re.sub(r"\s*\n\s*", "\n", t)).strip()
+
+
+def _restyle(posts: list[dict[str, Any]], p: SynthesizeParams) -> tuple[list[dict[str, Any]], int]:
+    """With `strip_style`, posts' texts through strip_style; also how many changed."""
+    if not p.strip_style:
+        return posts, 0
+    out = [{**r, "text": strip_style(r["text"])} for r in posts]
+    return out, sum(a["text"] != b["text"] for a, b in zip(posts, out, strict=True))
 
 
 def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
@@ -232,10 +269,11 @@ def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p
     is balanced (as many agree-chosen as disagree-chosen pairs), so always agreeing or always disagreeing
     earns nothing: only the post's content can tell the two answers apart."""
     leak_idx = instrument_index(instrument_props)
+    posts, restyled = _restyle(posts, p)
     posts = sorted(posts, key=lambda r: r["post_id"])
     out: dict[str, list[dict[str, Any]]] = {}
     bad: dict[str, list[dict[str, Any]]] = {}
-    counts: dict[str, Any] = {"posts": len(posts)}
+    counts: dict[str, Any] = {"posts": len(posts), "posts_restyled": restyled}
     for name, side in sorted(ideologies.items()):
         rng = random.Random(f"{p.seed}-{name}")
         mine = [r for r in posts if r["side"] == side]

@@ -2,14 +2,19 @@
 
     python scripts/seed_study.py                 # seeds 0 1 2 -> metrics/seeds.json + a printed table
     python scripts/seed_study.py --seeds 0 1 2 3 4
+    python scripts/seed_study.py --rescore spicy-ruin --rescore shyer-mast --rescore dicey-bark  # no training
 
 Each new seed retrains both adapters and re-evaluates them (about 13 minutes a seed on 2 cores). A seed run
 before is restored from DVC's run cache in seconds (every train output is cached). Training is
 deterministic here (seed 1 trained twice gave identical shifts to 4 decimals). The workspace ends at the
 first seed's results (run `dvc exp run -S train.seed=<yours>` to go back to another). Needs PATH to start with .venv/bin.
 
+`--rescore` reads experiments already run (their per-item answers, from DVC's cache) and scores them again
+with the current code: after a change in how shifts are scored, no seed is retrained.
+
 A seed "shows the effect" on an instrument when the left adapter's economic shift has a 95% interval below 0
-and the right adapter's above 0 (paired item bootstrap, metrics/report.json). `pooled_over_seeds` averages
+and the right adapter's above 0 (paired item bootstrap stratified by keying, as in metrics/report.json; each
+row also carries the change in acquiescence, `<ideology>_agreement`). `pooled_over_seeds` averages
 each item's expected answer weight over the seeds' adapters before the same paired bootstrap: the method's
 effect with the seed-to-seed noise of training averaged out.
 """
@@ -19,6 +24,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,6 @@ import numpy as np
 
 from politune.compass.instrument import Instrument, load_instrument
 from politune.compass.score import paired_shift
-from politune.io import read_jsonl
 from politune.params import load_params
 from politune.report import expected_by_item
 
@@ -43,9 +48,31 @@ def _row(seed: int, instrument: str, model: str, sh: dict[str, Any]) -> dict[str
         for axis in ("economic", "social"):
             row[f"{ideo}_{axis}"] = s[axis]
             row[f"{ideo}_{axis}_ci95"] = s[f"{axis}_ci95"]
+        if "agreement" in s:  # the change in acquiescence (README "Results")
+            row[f"{ideo}_agreement"] = s["agreement"]
+            row[f"{ideo}_agreement_ci95"] = s["agreement_ci95"]
     row["economic_effect"] = _effect(sh, "economic")
     row["social_effect"] = _effect(sh, "social")
     return row
+
+
+def _rows(rows: list[dict[str, Any]], seed: int, got: dict[tuple[str, str, str], np.ndarray],
+          instruments: dict[str, Instrument], p: Any) -> None:
+    """One row per instrument x model: each ideology's paired shift from base (stratified, with agreement)."""
+    for name, inst in instruments.items():
+        for model in p.models:
+            base = got[(name, model, "base")]
+            sh = {ideo: paired_shift(inst, base, got[(name, model, ideo)], p.evaluate.bootstrap, p.evaluate.seed)
+                  for ideo in p.ideologies}
+            rows.append(_row(seed, name, model, sh))
+
+
+def _rev(rev: str) -> str:
+    """A git revision for `rev`, resolving a `dvc exp` name (refs/exps/...) as well."""
+    refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], capture_output=True,
+                          text=True).stdout.split()
+    named = [r for r in refs if r.rsplit("/", 1)[-1] == rev]
+    return named[0] if named else rev
 
 
 def _pooled(instruments: dict[str, Instrument], answers: dict[tuple[str, str, str], list[np.ndarray]],
@@ -72,37 +99,65 @@ def _branch() -> str:
     return p.stdout.strip()
 
 
+def _answers(p: Any, instruments: dict[str, Instrument], read: Callable[[str], str]
+             ) -> dict[tuple[str, str, str], np.ndarray]:
+    """Per-item expected weights of every model x variant on every instrument, from the evaluate stage's
+    per-item files; `read(path)` returns a file's text (from the workspace, or from a git revision)."""
+    main_name = Path(p.evaluate.instrument).stem
+    out: dict[tuple[str, str, str], np.ndarray] = {}
+    for model in p.models:
+        for variant in ["base", *p.ideologies]:
+            stem = f"data/processed/evaluate/{model}-{variant}"
+            by_inst = {main_name: [json.loads(x) for x in read(f"{stem}.items.jsonl").splitlines() if x.strip()]}
+            for x in read(f"{stem}.heldout.jsonl").splitlines():
+                if x.strip():
+                    r = json.loads(x)
+                    by_inst.setdefault(r["instrument"], []).append(r)
+            for name, inst in instruments.items():
+                out[(name, model, variant)] = expected_by_item(inst, by_inst.get(name, []), f"{model}-{variant}")
+    return out
+
+
 @click.command()
 @click.option("--seeds", "-s", multiple=True, type=int, default=(0, 1, 2), show_default=True)
+@click.option("--rescore", "revs", multiple=True, metavar="REV",
+              help="score experiments already run (git revisions or `dvc exp` names; their train.seed is read from "
+                   "their params.yaml) from their cached per-item answers, without training: for a change in how "
+                   "shifts are scored. Repeat per seed; --seeds is then ignored")
 @click.option("--out", default="metrics/seeds.json", show_default=True)
-def main(seeds: tuple[int, ...], out: str) -> None:
+def main(seeds: tuple[int, ...], revs: tuple[str, ...], out: str) -> None:
     rows: list[dict[str, Any]] = []
     p = load_params("params.yaml")
-    main_name = Path(p.evaluate.instrument).stem
     instruments = {load_instrument(f).name: load_instrument(f)
                    for f in [p.evaluate.instrument, *p.evaluate.heldout_instruments]}
     answers: dict[tuple[str, str, str], list[np.ndarray]] = {}  # (instrument, model, variant) -> one per seed
-    branch = _branch()
-    for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results
-        click.echo(f"seed {seed}: dvc exp run -S train.seed={seed}", err=True)
-        subprocess.run(["dvc", "exp", "run", "-S", f"train.seed={seed}"], check=True)
-        if _branch() != branch:
-            raise click.ClickException(f"git is on {_branch()!r} after `dvc exp run`, not {branch!r}")
-        report = json.loads(Path("metrics/report.json").read_text())
-        for model in p.models:
-            for variant in ["base", *p.ideologies]:
-                stem = f"data/processed/evaluate/{model}-{variant}"
-                by_inst = {main_name: read_jsonl(f"{stem}.items.jsonl")}
-                for r in read_jsonl(f"{stem}.heldout.jsonl"):
-                    by_inst.setdefault(r["instrument"], []).append(r)
-                for name, inst in instruments.items():
-                    answers.setdefault((name, model, variant), []).append(
-                        expected_by_item(inst, by_inst.get(name, []), f"{model}-{variant}"))
-        for model, sh in report["shift_from_base"].items():
-            rows.append(_row(seed, main_name, model, sh))
-        for inst, by_model in report.get("shift_from_base_heldout", {}).items():
-            for model, sh in by_model.items():
-                rows.append(_row(seed, inst, model, sh))
+
+    def collect(seed: int, read: Callable[[str], str]) -> None:
+        got = _answers(p, instruments, read)
+        for k, v in got.items():
+            answers.setdefault(k, []).append(v)
+        _rows(rows, seed, got, instruments, p)
+
+    if revs:
+        import dvc.api
+        import yaml
+
+        for rev in revs:
+            ref = _rev(rev)
+            shown = subprocess.run(["git", "show", f"{ref}:params.yaml"], capture_output=True, text=True)
+            if shown.returncode != 0:
+                raise click.ClickException(f"--rescore {rev}: not a git revision or `dvc exp` name ({shown.stderr.strip()})")
+            seed = int(yaml.safe_load(shown.stdout)["train"]["seed"])
+            click.echo(f"seed {seed}: rescoring {rev}", err=True)
+            collect(seed, lambda path, ref=ref: dvc.api.read(path, repo=".", rev=ref, mode="r"))
+    else:
+        branch = _branch()
+        for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results
+            click.echo(f"seed {seed}: dvc exp run -S train.seed={seed}", err=True)
+            subprocess.run(["dvc", "exp", "run", "-S", f"train.seed={seed}"], check=True)
+            if _branch() != branch:
+                raise click.ClickException(f"git is on {_branch()!r} after `dvc exp run`, not {branch!r}")
+            collect(seed, lambda path: Path(path).read_text(encoding="utf-8"))
     rows.sort(key=lambda r: (r["model"], r["instrument"], r["seed"]))
     summary: dict[str, Any] = {}
     for r in rows:

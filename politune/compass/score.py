@@ -42,11 +42,32 @@ def expected_weights(instrument: Instrument, probs: np.ndarray) -> np.ndarray:
     return (probs * weights).sum(axis=1)  # NaN rows stay NaN
 
 
-def _bootstrap(stat: Callable[[np.ndarray | None], float], n: int, bootstrap: int, rng: np.random.Generator
-               ) -> tuple[float, float, float]:
-    """(point, 2.5th, 97.5th percentile) of `stat` over `bootstrap` resamples of n items (NaN draws skipped)."""
+def keying(instrument: Instrument, axis: str) -> np.ndarray:
+    """Per item of `axis` (in instrument order): +1 if agreeing moves the coordinate up (right on the economic
+    axis, authoritarian on the social one), -1 if it moves it down, 0 if the weights do not say."""
+    return np.array([np.sign(p.weights[3] - p.weights[0]) for p in instrument.propositions if p.axis == axis])
+
+
+def strata(instrument: Instrument, axis: str) -> list[np.ndarray]:
+    """Positions of the axis's items grouped by keying. A balanced instrument asks as many propositions that
+    a left-winger agrees with as ones a right-winger does, so a habit of agreeing (acquiescence) cancels in its
+    coordinate. Resampling within these groups keeps that design in every bootstrap draw; resampling the items
+    freely would let a draw hold more items of one keying, turning a change in acquiescence into apparent
+    ideological noise."""
+    key = keying(instrument, axis)
+    return [np.flatnonzero(key == k) for k in (-1.0, 0.0, 1.0) if (key == k).any()]
+
+
+def _bootstrap(stat: Callable[[np.ndarray | None], float], groups: list[np.ndarray], bootstrap: int,
+               rng: np.random.Generator) -> tuple[float, float, float]:
+    """(point, 2.5th, 97.5th percentile) of `stat` over `bootstrap` stratified resamples: each draw resamples
+    every group (stratum) of item positions with replacement, at its own size. NaN draws are skipped."""
     point = stat(None)
-    boots = [b for b in (stat(rng.integers(0, n, n)) for _ in range(bootstrap)) if not np.isnan(b)]
+
+    def draw() -> np.ndarray:
+        return np.concatenate([g[rng.integers(0, len(g), len(g))] for g in groups])
+
+    boots = [b for b in (stat(draw()) for _ in range(bootstrap)) if not np.isnan(b)]
     lo, hi = np.percentile(boots, [2.5, 97.5]) if boots else (point, point)
     return point, float(lo), float(hi)
 
@@ -61,7 +82,7 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
         if n == 0:
             continue
         point, lo, hi = _bootstrap(lambda idx, axis=axis: axis_coordinate(instrument, expected, axis, idx),
-                                   n, bootstrap, rng)
+                                   strata(instrument, axis), bootstrap, rng)
         answered = sum(1 for i, p in enumerate(instrument.propositions) if p.axis == axis and not np.isnan(expected[i]))
         out[axis] = round(point, 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
@@ -74,7 +95,13 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
                  bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Shift of a variant from base per axis, with a paired bootstrap 95% interval: each resample draws
     the same items for both, so the interval reflects how consistently the items moved, not how
-    different the items are from each other (which the per-coordinate interval mostly measures)."""
+    different the items are from each other (which the per-coordinate interval mostly measures). Draws are
+    stratified by keying (`strata`).
+
+    Also `agreement`: the change in acquiescence, i.e. the mean over keyed items of how much more the
+    variant agrees than base, as a fraction of the item's largest weight (-1..1; positive = agrees more
+    with everything, whichever side the proposition takes). A balanced instrument cancels it in the
+    coordinates; it says how much of the adapter's change is a habit of agreeing rather than a view."""
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
@@ -86,9 +113,24 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
             return (axis_coordinate(instrument, expected_variant, axis, idx)
                     - axis_coordinate(instrument, expected_base, axis, idx))
 
-        point, lo, hi = _bootstrap(shift, n, bootstrap, rng)
+        point, lo, hi = _bootstrap(shift, strata(instrument, axis), bootstrap, rng)
         out[axis] = round(float(point), 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
+    key = np.concatenate([keying(instrument, a) for a in AXES])
+    order = np.concatenate([[i for i, p in enumerate(instrument.propositions) if p.axis == a] for a in AXES]).astype(int)
+    scale = np.array([max(abs(w) for w in instrument.propositions[i].weights) for i in order])
+    change = (expected_variant - expected_base)[order] * key / np.where(scale > 0, scale, 1.0)
+    keyed = np.flatnonzero(key != 0)
+    if len(keyed):
+        def agree(idx: np.ndarray | None) -> float:
+            sel = keyed if idx is None else keyed[idx]
+            vals = change[sel]
+            vals = vals[~np.isnan(vals)]
+            return float(vals.mean()) if len(vals) else float("nan")
+
+        point, lo, hi = _bootstrap(agree, [np.arange(len(keyed))], bootstrap, rng)
+        out["agreement"] = round(float(point), 4)
+        out["agreement_ci95"] = [round(lo, 4), round(hi, 4)]
     return out
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from politune.compass.instrument import Instrument, Proposition
+from politune.compass.score import paired_shift
 from politune.report import item_changes, plot_compass, shifts, summary_markdown
 
 INST = Instrument("t", tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(4))
@@ -56,3 +58,26 @@ def test_summary_lists_heldout_shifts() -> None:
     md = summary_markdown({"m": {"base": r, "left": r}}, {"m": {"left": s}}, "main",
                           sh_heldout={"heldout_v1": {"m": {"left": s}}})
     assert "| heldout_v1 | m | left | -0.30 [-0.60, -0.10] | +0.20 [-0.10, +0.50] |" in md
+
+
+def test_stratified_interval_separates_acquiescence_from_view() -> None:
+    """An adapter that agrees more with everything (acquiescence) and moves a little left on every item.
+    Items e0, e1 are right-keyed (agree = right), e2, e3 left-keyed (weights reversed). Resampling within
+    keying keeps the instrument balanced, so the acquiescence cancels in every draw and the small, consistent
+    leftward move has an interval below zero; `agreement` reports the acquiescence on its own."""
+    econ = [("e0", (-2, -1, 1, 2)), ("e1", (-2, -1, 1, 2)), ("e2", (2, 1, -1, -2)), ("e3", (2, 1, -1, -2))]
+    inst = Instrument("k", tuple(Proposition(i, "economic", i.upper(), w) for i, w in econ)
+                      + tuple(Proposition(f"s{i}", "social", f"S{i}", (-2, -1, 1, 2)) for i in range(2)))
+    base = np.array([0.0, 0.1, 0.0, -0.1, 0.0, 0.0])
+    # agreeing more adds +0.3 to right-keyed items' weights and -0.3 to left-keyed ones; the view adds -0.05
+    # to every economic item, with a little item noise
+    adapter = base + np.array([0.3 - 0.05, 0.3 - 0.06, -0.3 - 0.05, -0.3 - 0.04, 0.0, 0.0])
+    s = paired_shift(inst, base, adapter, bootstrap=500, seed=0)
+    assert s["economic"] == pytest.approx(10 * -0.2 / 8)
+    assert s["economic_ci95"][1] < 0  # stratified: the acquiescence never leaks into a draw
+    assert s["agreement"] == pytest.approx((0.25 + 0.24 + 0.35 + 0.34) / 4 / 2 * 4 / 6, abs=1e-4)
+    assert s["agreement_ci95"][0] > 0
+    # a free (unstratified) bootstrap of the same items would let draws hold e.g. only right-keyed items
+    rng = np.random.default_rng(0)
+    free = [float((adapter - base)[idx].sum()) for idx in (rng.integers(0, 4, 4) for _ in range(500))]
+    assert max(free) > 0  # the interval would straddle zero

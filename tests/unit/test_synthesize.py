@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from politune.params import SynthesizeParams
-from politune.synthesize import split, synthesize_paired
+from politune.synthesize import split, strip_style, synthesize_paired
 
 TOPICS = [
     {"topic": "taxes", "axis": "economic", "prompt": "What about taxes?", "keywords": "tax taxes rich billionaires"},
@@ -147,3 +147,22 @@ def test_stance_pairs_are_balanced_mirrored_and_leak_checked() -> None:
     assert left.keys() == right.keys() and all(left[k] != right[k] for k in left)
     again, _, _ = synthesize_stance(list(reversed(posts)), {"left": "left", "right": "right"}, p, PROPS)
     assert again == pairs
+
+
+def test_strip_style_keeps_the_words_and_drops_platform_marks() -> None:
+    assert strip_style("WAKE UP! Taxes are too HIGH and the IRS is NOT listening. 🇺🇸🦅 #TaxedEnough #AmericaFirst") == (
+        "wake UP! Taxes are too high and the irs is not listening.")
+    assert strip_style("Unions built the middle class.\n\nEdit: typo.") == "Unions built the middle class."
+    assert strip_style("Solidarity. ✊ read https://example.org/a?b=1 now") == "Solidarity. read now"
+    assert strip_style("I love #freedom and ⚖️ justice") == "I love freedom and justice"
+    assert strip_style("Plain words stay as they are.") == "Plain words stay as they are."
+
+
+def test_strip_style_applies_before_pairing() -> None:
+    styled = [{**p, "text": p["text"] + " 🇺🇸 #AmericaFirst"} if p["side"] == "right" else p for p in POSTS]
+    p = SynthesizeParams(min_topic_similarity=0.05, pairs_per_ideology=10, strip_style=True)
+    pairs, _, counts = synthesize_paired(styled, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
+    plain, _, _ = synthesize_paired(POSTS, {"left": "left", "right": "right"}, TOPICS,
+                                    p.model_copy(update={"strip_style": False}), PROPS)
+    assert pairs == plain  # the marks are gone, so the pairs are those of the unmarked posts
+    assert counts["posts_restyled"] == 3
