@@ -86,10 +86,26 @@ def test_second_repro_runs_nothing(repro_dir: Path, fault_record) -> None:  # no
 
 def test_train_param_change_reruns_only_downstream(repro_dir: Path) -> None:
     # a real experiment, kept short (3 optimizer steps per adapter) so the test stays within CI time
-    out = run(["dvc", "exp", "run", "-S", "train.epochs=0.05"], repro_dir)
+    out = run(["dvc", "exp", "run", "-n", "short-epochs", "-S", "train.epochs=0.05"], repro_dir)
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "report",
                    "train@smollm2-135m-left", "train@smollm2-135m-right"], out
+
+
+def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, tmp_path: Path) -> None:
+    """`seed_study.py --rescore <exp>` reads the experiment's per-item answers from DVC's cache and scores them
+    with the current code, training nothing: the shifts equal those the report stage wrote for that run."""
+    out = tmp_path / "seeds.json"
+    log = run([sys.executable, "scripts/seed_study.py", "--rescore", "short-epochs", "--out", str(out)], repro_dir)
+    assert "Running stage" not in log and "rescoring short-epochs" in log
+    rows = {r["instrument"]: r for r in json.loads(out.read_text())["rows"]}
+    report = json.loads((repro_dir / "metrics" / "report.json").read_text())
+    expect = {"politune_v1": report["shift_from_base"]["smollm2-135m"],
+              "heldout_v1": report["shift_from_base_heldout"]["heldout_v1"]["smollm2-135m"]}
+    for inst, by_ideo in expect.items():
+        for ideo, s in by_ideo.items():
+            for key in ("economic", "economic_ci95", "social", "social_ci95", "agreement", "agreement_ci95"):
+                assert rows[inst][f"{ideo}_{key}"] == s[key], (inst, ideo, key)
 
 
 def test_synthesis_mode_switch_reruns_synthesize_and_after(repro_dir: Path) -> None:
