@@ -134,9 +134,10 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
               "keying (propositions whose agreement counts right, and those whose agreement counts left),",
               "so every draw keeps the instrument balanced. `agreement` is the change in acquiescence: how",
               "much more the variant agrees with every proposition, whatever its side (-1..1 of an item's",
-              "largest weight); a balanced instrument cancels it in the coordinates. None of this says how",
-              "the model would answer other wordings or templates. Headline coordinates pool every prompt",
-              "variant; `variant_spread` in metrics/evaluate/*.json is how far the variants disagree."]
+              "answer range, the two keyings weighted equally); a balanced instrument cancels it in the",
+              "coordinates. None of this says how the model would answer other wordings or templates.",
+              "Headline coordinates pool every prompt variant; `variant_spread` in metrics/evaluate/*.json",
+              "is how far the variants disagree."]
     if sh_heldout:
         lines += ["", "## Shift on held-out instruments (no text shared with the training data)", "",
                   "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] | agreement [95% CI] |",

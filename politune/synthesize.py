@@ -153,7 +153,7 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
         if t >= 0:
             by_topic_side.setdefault((t, post["side"]), []).append(i)
     counts: dict[str, Any] = {"posts": len(posts) + len(too_long), "posts_too_long_for_pair": len(too_long),
-                              "posts_restyled": restyled,
+                              **restyled,
                               "posts_without_topic": assigned.count(-1),
                               "posts_per_topic": dict(Counter(topics[t]["topic"] for t in assigned if t >= 0))}
     out: dict[str, list[dict[str, Any]]] = {}
@@ -194,38 +194,49 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
 
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_TRAILING_TAGS = re.compile(r"(?:\s*#\w+)+\s*$")
-_INLINE_TAG = re.compile(r"#(\w)")
-_EDIT_LINE = re.compile(r"\n\s*edit\s*(?:\d+)?\s*:.*$", re.IGNORECASE | re.DOTALL)
-_SHOUT = re.compile(r"\b[A-Z]{3,}\b")
-_DECOR = {"So", "Sk", "Cs", "Co"}  # emoji, pictographs, modifier symbols, surrogates, private use
-_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+_TAG = r"#\w*[^\W\d_]\w*"  # a hashtag holds a letter (#2A): "#1" is a number, not a tag
+_TRAILING_TAGS = re.compile(rf"(?:\s*{_TAG})+\s*$")
+_INLINE_TAG = re.compile(r"#(?=\w*[^\W\d_])")
+_TRAILING_EDITS = re.compile(r"(?:\n[ \t]*edit[ \t]*\d*[ \t]*:[^\n]*)+\s*$", re.IGNORECASE)
+_SHOUT = re.compile(r"\b[A-Z][A-Z'\u2019]+[A-Z]\b")  # 3+ capitals, apostrophes inside (DON'T, IT’S)
+_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}  # zero-width joiner, variation selectors, keycap
+
+
+def _decoration(ch: str) -> bool:
+    """Emoji and pictographs: symbols from the arrows block up (dingbats, ✊, ⚖), the emoji planes (flags,
+    skin tones), and their joiners. Symbols of ordinary text (°, ©, ™, ^) are kept."""
+    import unicodedata
+
+    o = ord(ch)
+    return ch in _JOINERS or 0x1F000 <= o <= 0x1FAFF or (o >= 0x2190 and unicodedata.category(ch) == "So")
 
 
 def strip_style(text: str) -> str:
     """The post's words without the platform's typography: URLs, hashtags (a trailing run is dropped, an
-    inline #word keeps its word), emoji and other pictographs, trailing "Edit: ..." lines, and shouted
-    all-caps words of 3+ letters (lowercased). Hashtags and emoji mark one platform (Truth Social) far more
-    than the other, so a pair of posts from the two platforms can be told apart by them alone, and DPO
-    learns that instead of the view (README "Preference pairs"). Acronyms of 3+ letters (IRS) are lowercased too; two-letter ones (VA) stay."""
-    import unicodedata
-
+    inline #word keeps its word), emoji and other pictographs, "Edit: ..." lines at the end, and shouted
+    all-caps words of 3+ letters (lowercased; acronyms such as IRS too, two-letter ones such as VA stay).
+    Hashtags and emoji mark one platform (Truth Social) far more than the other, so a pair of posts from the
+    two platforms can be told apart by them alone, and DPO learns that instead of the view (README
+    "Preference pairs"). Line breaks are kept; runs of spaces become one."""
     t = _URL.sub("", text)
-    t = _EDIT_LINE.sub("", t)
-    t = "".join(ch for ch in t if ch not in _JOINERS and unicodedata.category(ch) not in _DECOR
-                and not 0x1F1E6 <= ord(ch) <= 0x1F1FF)
+    t = _TRAILING_EDITS.sub("", t)
+    t = "".join(ch for ch in t if not _decoration(ch))
     t = _TRAILING_TAGS.sub("", t)
-    t = _INLINE_TAG.sub(r"\1", t)
+    t = _INLINE_TAG.sub("", t)
     t = _SHOUT.sub(lambda m: m.group(0).lower(), t)
-    return re.sub(r"[ \t]+", " ", re.sub(r"\s*\n\s*", "\n", t)).strip()
+    t = re.sub(r"[ \t]+([.,!?;:])(?=\s|$)", r"\1", re.sub(r"[ \t]+", " ", t))  # "Second 👍." -> "Second."
+    return re.sub(r" ?\n ?", "\n", t).strip()
 
 
-def _restyle(posts: list[dict[str, Any]], p: SynthesizeParams) -> tuple[list[dict[str, Any]], int]:
-    """With `strip_style`, posts' texts through strip_style; also how many changed."""
+def _restyle(posts: list[dict[str, Any]], p: SynthesizeParams) -> tuple[list[dict[str, Any]], dict[str, int]]:
+    """With `strip_style`: posts' texts through strip_style, with counts of the posts it changed and of those it
+    left without a letter (only tags, emoji or links), which are not used."""
     if not p.strip_style:
-        return posts, 0
+        return posts, {}
     out = [{**r, "text": strip_style(r["text"])} for r in posts]
-    return out, sum(a["text"] != b["text"] for a, b in zip(posts, out, strict=True))
+    kept = [r for r in out if re.search(r"[^\W\d_]", r["text"])]
+    return kept, {"posts_restyled": sum(a["text"] != b["text"] for a, b in zip(posts, out, strict=True)),
+                  "posts_empty_after_strip_style": len(out) - len(kept)}
 
 
 def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
@@ -273,7 +284,7 @@ def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p
     posts = sorted(posts, key=lambda r: r["post_id"])
     out: dict[str, list[dict[str, Any]]] = {}
     bad: dict[str, list[dict[str, Any]]] = {}
-    counts: dict[str, Any] = {"posts": len(posts), "posts_restyled": restyled}
+    counts: dict[str, Any] = {"posts": len(posts), **restyled}
     for name, side in sorted(ideologies.items()):
         rng = random.Random(f"{p.seed}-{name}")
         mine = [r for r in posts if r["side"] == side]

@@ -22,6 +22,7 @@ effect with the seed-to-seed noise of training averaged out.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -33,7 +34,7 @@ import numpy as np
 
 from politune.compass.instrument import Instrument, load_instrument
 from politune.compass.score import paired_shift
-from politune.params import load_params
+from politune.params import TrainParams, load_params
 from politune.report import expected_by_item
 
 
@@ -68,11 +69,28 @@ def _rows(rows: list[dict[str, Any]], seed: int, got: dict[tuple[str, str, str],
 
 
 def _rev(rev: str) -> str:
-    """A git revision for `rev`, resolving a `dvc exp` name (refs/exps/...) as well."""
+    """A git revision for `rev`: a `dvc exp` name (refs/exps/<baseline>/<name>; the experiment on HEAD's
+    baseline wins, another name shared by several baselines is refused), or else `rev` itself."""
     refs = subprocess.run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], capture_output=True,
                           text=True).stdout.split()
-    named = [r for r in refs if r.rsplit("/", 1)[-1] == rev]
-    return named[0] if named else rev
+    named = [r for r in refs if re.fullmatch(rf"refs/exps/[0-9a-f]{{2}}/[0-9a-f]{{38}}/{re.escape(rev)}", r)]
+    head = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    on_head = [r for r in named if r.split("/")[2] + r.split("/")[3] == head]
+    if len(on_head) == 1 or len(named) == 1:
+        return (on_head or named)[0]
+    if named:
+        raise click.ClickException(f"--rescore {rev}: {len(named)} experiments have that name, on other baselines "
+                                   f"than HEAD: {', '.join(named)}; pass one of these refs")
+    return rev
+
+
+def _same_setup(rev: str, exp: dict[str, Any], here: dict[str, Any]) -> None:
+    """Refuse to rescore an experiment whose evaluation, models or ideologies differ from the workspace's
+    params.yaml: its per-item files would be read against the wrong instruments or names."""
+    for section in ("evaluate", "models", "ideologies"):
+        if exp.get(section) != here.get(section):
+            raise click.ClickException(f"--rescore {rev}: its params.yaml `{section}` differs from the workspace's; "
+                                       f"rescore experiments of the same setup (or check out the experiment's params)")
 
 
 def _pooled(instruments: dict[str, Instrument], answers: dict[tuple[str, str, str], list[np.ndarray]],
@@ -83,7 +101,11 @@ def _pooled(instruments: dict[str, Instrument], answers: dict[tuple[str, str, st
     for (inst_name, model, variant), per_seed in sorted(answers.items()):
         if variant == "base":
             continue
-        base = answers[(inst_name, model, "base")][0]
+        bases = answers[(inst_name, model, "base")]
+        if any(not np.allclose(b, bases[0], equal_nan=True) for b in bases[1:]):
+            raise click.ClickException(f"{inst_name}, {model}: the base model's answers differ between the runs "
+                                       "(another base model or evaluation?); pooling would compare unlike runs")
+        base = bases[0]
         out.setdefault(inst_name, {}).setdefault(model, {})[variant] = paired_shift(
             instruments[inst_name], base, np.nanmean(np.vstack(per_seed), axis=0), bootstrap, seed)
     return out
@@ -103,7 +125,7 @@ def _answers(p: Any, instruments: dict[str, Instrument], read: Callable[[str], s
              ) -> dict[tuple[str, str, str], np.ndarray]:
     """Per-item expected weights of every model x variant on every instrument, from the evaluate stage's
     per-item files; `read(path)` returns a file's text (from the workspace, or from a git revision)."""
-    main_name = Path(p.evaluate.instrument).stem
+    main_name = load_instrument(p.evaluate.instrument).name
     out: dict[tuple[str, str, str], np.ndarray] = {}
     for model in p.models:
         for variant in ["base", *p.ideologies]:
@@ -142,14 +164,18 @@ def main(seeds: tuple[int, ...], revs: tuple[str, ...], out: str) -> None:
         import dvc.api
         import yaml
 
+        here = yaml.safe_load(Path("params.yaml").read_text(encoding="utf-8")) or {}
+
         for rev in revs:
             ref = _rev(rev)
             shown = subprocess.run(["git", "show", f"{ref}:params.yaml"], capture_output=True, text=True)
             if shown.returncode != 0:
                 raise click.ClickException(f"--rescore {rev}: not a git revision or `dvc exp` name ({shown.stderr.strip()})")
-            seed = int(yaml.safe_load(shown.stdout)["train"]["seed"])
+            exp = yaml.safe_load(shown.stdout) or {}
+            _same_setup(rev, exp, here)
+            seed = int((exp.get("train") or {}).get("seed", TrainParams().seed))
             click.echo(f"seed {seed}: rescoring {rev}", err=True)
-            collect(seed, lambda path, ref=ref: dvc.api.read(path, repo=".", rev=ref, mode="r"))
+            collect(seed, lambda path, ref=ref: dvc.api.read(path, repo=".", rev=ref, mode="r", encoding="utf-8"))
     else:
         branch = _branch()
         for seed in [*seeds[1:], seeds[0]]:  # the first seed last, so the workspace ends with its results

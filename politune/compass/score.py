@@ -91,6 +91,52 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
     return out
 
 
+def _groups(instrument: Instrument) -> list[tuple[str, float, np.ndarray]]:
+    """(axis, keying, item indices) for every axis x keying (+1 / -1) that has items; keying 0 is left out."""
+    out = []
+    for axis in AXES:
+        idx = np.array([i for i, p in enumerate(instrument.propositions) if p.axis == axis], dtype=int)
+        key = keying(instrument, axis)
+        out += [(axis, k, idx[key == k]) for k in (-1.0, 1.0) if (key == k).any()]
+    return out
+
+
+def agreement_strata(instrument: Instrument) -> list[np.ndarray]:
+    """Positions into the concatenation of `_groups`' items, one stratum per axis x keying."""
+    sizes = [len(g) for _, _, g in _groups(instrument)]
+    starts = np.cumsum([0, *sizes[:-1]])
+    return [np.arange(s, s + n) for s, n in zip(starts, sizes, strict=True)]
+
+
+def agreement(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray,
+              idx: np.ndarray | None = None) -> float:
+    """Change in acquiescence, -1..1: how much more the variant agrees than base, whichever side a proposition
+    takes, as a fraction of the item's full answer range (strongly disagree to strongly agree). Averaged so that
+    a shift in view cancels: per axis, the mean over the items of each keying, then the mean of the two keyings;
+    then the mean over the axes that have both. An axis with one keying cannot tell agreeing from a view and
+    is left out (NaN when no axis has both). `idx`: positions into the concatenated `_groups` items (a
+    bootstrap draw from `agreement_strata`)."""
+    groups = _groups(instrument)
+    items = np.concatenate([g for _, _, g in groups]) if groups else np.array([], dtype=int)
+    keys = np.concatenate([np.full(len(g), k) for _, k, g in groups]) if groups else np.array([])
+    axes = np.concatenate([np.full(len(g), a) for a, _, g in groups]) if groups else np.array([])
+    span = np.array([max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights)
+                     for i in items], dtype=float)
+    change = (expected_variant - expected_base)[items] * keys / np.where(span > 0, span, 1.0)
+    sel = np.arange(len(items)) if idx is None else idx
+    per_axis = []
+    for axis in AXES:
+        means = []
+        for k in (-1.0, 1.0):
+            vals = change[sel][(axes[sel] == axis) & (keys[sel] == k)]
+            vals = vals[~np.isnan(vals)]
+            if len(vals):
+                means.append(float(vals.mean()))
+        if len(means) == 2:
+            per_axis.append(sum(means) / 2)
+    return float(np.mean(per_axis)) if per_axis else float("nan")
+
+
 def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray,
                  bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Shift of a variant from base per axis, with a paired bootstrap 95% interval: each resample draws
@@ -98,10 +144,10 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     different the items are from each other (which the per-coordinate interval mostly measures). Draws are
     stratified by keying (`strata`).
 
-    Also `agreement`: the change in acquiescence, i.e. the mean over keyed items of how much more the
-    variant agrees than base, as a fraction of the item's largest weight (-1..1; positive = agrees more
-    with everything, whichever side the proposition takes). A balanced instrument cancels it in the
-    coordinates; it says how much of the adapter's change is a habit of agreeing rather than a view."""
+    Also `agreement` (see `agreement`): the change in acquiescence, -1..1, positive = agrees more with every
+    proposition whichever side it takes; its interval resamples within each axis x keying. A balanced
+    instrument cancels acquiescence in the coordinates; an unbalanced one (the Political Compass) does not,
+    and there it can move a coordinate that no view moved."""
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
@@ -116,19 +162,9 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
         point, lo, hi = _bootstrap(shift, strata(instrument, axis), bootstrap, rng)
         out[axis] = round(float(point), 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
-    key = np.concatenate([keying(instrument, a) for a in AXES])
-    order = np.concatenate([[i for i, p in enumerate(instrument.propositions) if p.axis == a] for a in AXES]).astype(int)
-    scale = np.array([max(abs(w) for w in instrument.propositions[i].weights) for i in order])
-    change = (expected_variant - expected_base)[order] * key / np.where(scale > 0, scale, 1.0)
-    keyed = np.flatnonzero(key != 0)
-    if len(keyed):
-        def agree(idx: np.ndarray | None) -> float:
-            sel = keyed if idx is None else keyed[idx]
-            vals = change[sel]
-            vals = vals[~np.isnan(vals)]
-            return float(vals.mean()) if len(vals) else float("nan")
-
-        point, lo, hi = _bootstrap(agree, [np.arange(len(keyed))], bootstrap, rng)
+    point, lo, hi = _bootstrap(lambda idx: agreement(instrument, expected_base, expected_variant, idx),
+                               agreement_strata(instrument), bootstrap, rng)
+    if not np.isnan(point):
         out["agreement"] = round(float(point), 4)
         out["agreement_ci95"] = [round(lo, 4), round(hi, 4)]
     return out

@@ -84,22 +84,32 @@ def test_second_repro_runs_nothing(repro_dir: Path, fault_record) -> None:  # no
                  stages_run=0, seconds=f"{time.time() - t0:.1f}")
 
 
-def test_train_param_change_reruns_only_downstream(repro_dir: Path) -> None:
-    # a real experiment, kept short (3 optimizer steps per adapter) so the test stays within CI time
-    out = run(["dvc", "exp", "run", "-n", "short-epochs", "-S", "train.epochs=0.05"], repro_dir)
+@pytest.fixture(scope="module")
+def short_experiment(repro_dir: Path) -> tuple[str, str]:
+    """A real experiment, kept short (3 optimizer steps per adapter) so the tests stay within CI time:
+    (its name, the output of `dvc exp run`)."""
+    return "short-epochs", run(["dvc", "exp", "run", "-n", "short-epochs", "-S", "train.epochs=0.05"], repro_dir)
+
+
+def test_train_param_change_reruns_only_downstream(short_experiment: tuple[str, str]) -> None:
+    out = short_experiment[1]
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "report",
                    "train@smollm2-135m-left", "train@smollm2-135m-right"], out
 
 
-def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, tmp_path: Path) -> None:
+def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, short_experiment: tuple[str, str],
+                                                          tmp_path: Path) -> None:
     """`seed_study.py --rescore <exp>` reads the experiment's per-item answers from DVC's cache and scores them
     with the current code, training nothing: the shifts equal those the report stage wrote for that run."""
+    name = short_experiment[0]
     out = tmp_path / "seeds.json"
-    log = run([sys.executable, "scripts/seed_study.py", "--rescore", "short-epochs", "--out", str(out)], repro_dir)
-    assert "Running stage" not in log and "rescoring short-epochs" in log
+    log = run([sys.executable, "scripts/seed_study.py", "--rescore", name, "--out", str(out)], repro_dir)
+    assert "Running stage" not in log and f"rescoring {name}" in log
     rows = {r["instrument"]: r for r in json.loads(out.read_text())["rows"]}
-    report = json.loads((repro_dir / "metrics" / "report.json").read_text())
+    ref = next(r for r in run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], repro_dir).split()
+               if r.endswith("/" + name))
+    report = json.loads(run(["git", "show", f"{ref}:metrics/report.json"], repro_dir))
     expect = {"politune_v1": report["shift_from_base"]["smollm2-135m"],
               "heldout_v1": report["shift_from_base_heldout"]["heldout_v1"]["smollm2-135m"]}
     for inst, by_ideo in expect.items():

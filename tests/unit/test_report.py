@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from politune.compass.instrument import Instrument, Proposition
-from politune.compass.score import paired_shift
+from politune.compass.score import axis_coordinate, paired_shift
 from politune.report import item_changes, plot_compass, shifts, summary_markdown
 
 INST = Instrument("t", tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(4))
@@ -75,9 +75,29 @@ def test_stratified_interval_separates_acquiescence_from_view() -> None:
     s = paired_shift(inst, base, adapter, bootstrap=500, seed=0)
     assert s["economic"] == pytest.approx(10 * -0.2 / 8)
     assert s["economic_ci95"][1] < 0  # stratified: the acquiescence never leaks into a draw
-    assert s["agreement"] == pytest.approx((0.25 + 0.24 + 0.35 + 0.34) / 4 / 2 * 4 / 6, abs=1e-4)
+    # per keying, the mean agreeing change over the full answer range (4); then the mean of the two keyings.
+    # The social axis has one keying only, so it cannot tell agreeing from a view and is left out
+    assert s["agreement"] == pytest.approx(((0.25 + 0.24) / 2 / 4 + (0.35 + 0.34) / 2 / 4) / 2, abs=1e-4)  # rounded
     assert s["agreement_ci95"][0] > 0
-    # a free (unstratified) bootstrap of the same items would let draws hold e.g. only right-keyed items
+    # a free (unstratified) resample of the same items straddles zero: a draw of mostly right-keyed items
+    # turns the acquiescence into a move right
     rng = np.random.default_rng(0)
-    free = [float((adapter - base)[idx].sum()) for idx in (rng.integers(0, 4, 4) for _ in range(500))]
-    assert max(free) > 0  # the interval would straddle zero
+    free = [axis_coordinate(inst, adapter, "economic", idx) - axis_coordinate(inst, base, "economic", idx)
+            for idx in (rng.integers(0, 4, 4) for _ in range(500))]
+    lo, hi = np.percentile(free, [2.5, 97.5])
+    assert lo < 0 < hi
+
+
+def test_agreement_is_zero_for_a_pure_view_shift_even_when_unbalanced() -> None:
+    """Three items agree = right, one agree = left: a plain mean of the keyed changes would read a move right
+    as acquiescence. Averaging the keyings first does not; a NaN (unanswered) item is left out."""
+    econ = [("a", (-2, -1, 1, 2)), ("b", (-2, -1, 1, 2)), ("c", (-2, -1, 1, 2)), ("d", (2, 1, -1, -2)),
+            ("e", (-2, -1, 1, 2))]
+    inst = Instrument("u", tuple(Proposition(i, "economic", i.upper(), w) for i, w in econ))
+    base = np.array([0.0, 0.2, -0.2, 0.1, np.nan])
+    right = base + 0.3  # every item's expected weight moves right: a view, not a habit of agreeing
+    s = paired_shift(inst, base, right, bootstrap=300, seed=0)
+    assert s["agreement"] == pytest.approx(0.0) and s["agreement_ci95"] == [0.0, 0.0]
+    assert s["economic"] > 0
+    one_keying = Instrument("one", tuple(Proposition(i, "economic", i.upper(), (-2, -1, 1, 2)) for i in "xyz"))
+    assert "agreement" not in paired_shift(one_keying, np.zeros(3), np.full(3, 0.5), bootstrap=50)

@@ -156,6 +156,9 @@ def test_strip_style_keeps_the_words_and_drops_platform_marks() -> None:
     assert strip_style("Solidarity. ✊ read https://example.org/a?b=1 now") == "Solidarity. read now"
     assert strip_style("I love #freedom and ⚖️ justice") == "I love freedom and justice"
     assert strip_style("Plain words stay as they are.") == "Plain words stay as they are."
+    assert strip_style("DON'T tell me IT\u2019S fine. We are #1 at 90°F, © them™") == (
+        "don't tell me it\u2019s fine. We are #1 at 90°F, © them™")
+    assert strip_style("First.\n\nEdit: not last.\n\nSecond 👍🏽.\nEDIT 2: thanks!") == "First.\n\nEdit: not last.\n\nSecond."
 
 
 def test_strip_style_applies_before_pairing() -> None:
@@ -166,3 +169,6 @@ def test_strip_style_applies_before_pairing() -> None:
                                     p.model_copy(update={"strip_style": False}), PROPS)
     assert pairs == plain  # the marks are gone, so the pairs are those of the unmarked posts
     assert counts["posts_restyled"] == 3
+    only_tags = [*styled, post(8, "right", "🇺🇸🇺🇸 #MAGA #AmericaFirst https://example.org")]
+    again, _, c2 = synthesize_paired(only_tags, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
+    assert again == pairs and c2["posts_empty_after_strip_style"] == 1  # counted, never paired
