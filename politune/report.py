@@ -106,12 +106,12 @@ def item_changes(items: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict
     return rows
 
 
-def _ci(lo_hi: list[float]) -> str:
-    return f"[{lo_hi[0]:+.2f}, {lo_hi[1]:+.2f}]"
+def _ci(lo_hi: list[float], digits: int = 2) -> str:
+    return f"[{lo_hi[0]:+.{digits}f}, {lo_hi[1]:+.{digits}f}]"
 
 
 def _agreement(s: dict[str, Any]) -> str:
-    return f"{s['agreement']:+.3f} [{s['agreement_ci95'][0]:+.3f}, {s['agreement_ci95'][1]:+.3f}]" if "agreement" in s else "-"
+    return f"{s['agreement']:+.3f} {_ci(s['agreement_ci95'], 3)}" if "agreement" in s else "-"
 
 
 def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],

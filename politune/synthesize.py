@@ -30,6 +30,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,6 @@ _JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}  # zero-width joiner, variat
 def _decoration(ch: str) -> bool:
     """Emoji and pictographs: symbols from the arrows block up (dingbats, ✊, ⚖), the emoji planes (flags,
     skin tones), and their joiners. Symbols of ordinary text (°, ©, ™, ^) are kept."""
-    import unicodedata
-
     o = ord(ch)
     return ch in _JOINERS or 0x1F000 <= o <= 0x1FAFF or (o >= 0x2190 and unicodedata.category(ch) == "So")
 

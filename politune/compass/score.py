@@ -91,44 +91,37 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
     return out
 
 
-def _groups(instrument: Instrument) -> list[tuple[str, float, np.ndarray]]:
-    """(axis, keying, item indices) for every axis x keying (+1 / -1) that has items; keying 0 is left out."""
-    out = []
+def _keyed_changes(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(change, axis, keying) of every keyed item (keying 0 is left out), grouped by axis, then keying -1, +1:
+    change = how much more the variant agrees than base, as a fraction of the item's full answer range."""
+    parts = []
     for axis in AXES:
         idx = np.array([i for i, p in enumerate(instrument.propositions) if p.axis == axis], dtype=int)
         key = keying(instrument, axis)
-        out += [(axis, k, idx[key == k]) for k in (-1.0, 1.0) if (key == k).any()]
-    return out
-
-
-def agreement_strata(instrument: Instrument) -> list[np.ndarray]:
-    """Positions into the concatenation of `_groups`' items, one stratum per axis x keying."""
-    sizes = [len(g) for _, _, g in _groups(instrument)]
-    starts = np.cumsum([0, *sizes[:-1]])
-    return [np.arange(s, s + n) for s, n in zip(starts, sizes, strict=True)]
-
-
-def agreement(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray,
-              idx: np.ndarray | None = None) -> float:
-    """Change in acquiescence, -1..1: how much more the variant agrees than base, whichever side a proposition
-    takes, as a fraction of the item's full answer range (strongly disagree to strongly agree). Averaged so that
-    a shift in view cancels: per axis, the mean over the items of each keying, then the mean of the two keyings;
-    then the mean over the axes that have both. An axis with one keying cannot tell agreeing from a view and
-    is left out (NaN when no axis has both). `idx`: positions into the concatenated `_groups` items (a
-    bootstrap draw from `agreement_strata`)."""
-    groups = _groups(instrument)
-    items = np.concatenate([g for _, _, g in groups]) if groups else np.array([], dtype=int)
-    keys = np.concatenate([np.full(len(g), k) for _, k, g in groups]) if groups else np.array([])
-    axes = np.concatenate([np.full(len(g), a) for a, _, g in groups]) if groups else np.array([])
+        parts += [(axis, k, idx[key == k]) for k in (-1.0, 1.0) if (key == k).any()]
+    items = np.array([i for _, _, g in parts for i in g], dtype=int)
+    keys = np.array([k for _, k, g in parts for _ in g], dtype=float)
+    axes = np.array([a for a, _, g in parts for _ in g], dtype=object)
     span = np.array([max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights)
                      for i in items], dtype=float)
     change = (expected_variant - expected_base)[items] * keys / np.where(span > 0, span, 1.0)
-    sel = np.arange(len(items)) if idx is None else idx
+    return change, axes, keys
+
+
+def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.ndarray | None = None) -> float:
+    """Change in acquiescence, -1..1, from `_keyed_changes`: how much more the variant agrees than base,
+    whichever side a proposition takes. Averaged so that a shift in view cancels: per axis, the mean over the
+    items of each keying, then the mean of the two keyings; then the mean over the axes that have both. An
+    axis with one keying cannot tell agreeing from a view and is left out (NaN when no axis has both).
+    `idx`: positions into the arrays (a bootstrap draw)."""
+    sel = np.arange(len(change)) if idx is None else idx
+    c, a, k = change[sel], axes[sel], keys[sel]
     per_axis = []
     for axis in AXES:
         means = []
-        for k in (-1.0, 1.0):
-            vals = change[sel][(axes[sel] == axis) & (keys[sel] == k)]
+        for key in (-1.0, 1.0):
+            vals = c[(a == axis) & (k == key)]
             vals = vals[~np.isnan(vals)]
             if len(vals):
                 means.append(float(vals.mean()))
@@ -145,7 +138,8 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     stratified by keying (`strata`).
 
     Also `agreement` (see `agreement`): the change in acquiescence, -1..1, positive = agrees more with every
-    proposition whichever side it takes; its interval resamples within each axis x keying. A balanced
+    proposition whichever side it takes; its interval resamples within each axis x keying, from changes
+    computed once. A balanced
     instrument cancels acquiescence in the coordinates; an unbalanced one (the Political Compass) does not,
     and there it can move a coordinate that no view moved."""
     rng = np.random.default_rng(seed)
@@ -162,8 +156,11 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
         point, lo, hi = _bootstrap(shift, strata(instrument, axis), bootstrap, rng)
         out[axis] = round(float(point), 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
-    point, lo, hi = _bootstrap(lambda idx: agreement(instrument, expected_base, expected_variant, idx),
-                               agreement_strata(instrument), bootstrap, rng)
+    change, axes, keys = _keyed_changes(instrument, expected_base, expected_variant)
+    groups = [g for axis in AXES for k in (-1.0, 1.0) if len(g := np.flatnonzero((axes == axis) & (keys == k)))]
+    if not groups:
+        return out
+    point, lo, hi = _bootstrap(lambda idx: agreement(change, axes, keys, idx), groups, bootstrap, rng)
     if not np.isnan(point):
         out["agreement"] = round(float(point), 4)
         out["agreement_ci95"] = [round(lo, 4), round(hi, 4)]
