@@ -50,3 +50,29 @@ def gold_agreement_at_thresholds(gold: list[dict[str, Any]], min_relevance: floa
         out["leaning_sign_accuracy"] = round(float(np.mean([(g["leaning"] > 0) == (g["label"] == "right")
                                                              for g in sided])), 4)
     return out
+
+
+def annotator_vs_party(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The annotator's leaning against the party label of held-out passages: accuracy of the leaning's sign,
+    AUC of P(right) / (P(left) + P(right)) for the right side, Cohen's kappa, overall and per corpus. `rows` are
+    posts joined with their annotations; each has `side` (from the party) and `corpus`."""
+    from sklearn.metrics import cohen_kappa_score, roc_auc_score
+
+    def score(rs: list[dict[str, Any]]) -> dict[str, Any]:
+        truth = [r["side"] == "right" for r in rs]
+        pred = [r["leaning"] > 0 for r in rs]
+        p_right = [r["p_right"] / max(r["p_left"] + r["p_right"], 1e-12) for r in rs]
+        out: dict[str, Any] = {"n": len(rs), "right_share": round(float(np.mean(truth)), 4) if rs else None,
+                               "accuracy": None, "auc": None, "cohen_kappa": None}
+        if rs:
+            out["accuracy"] = round(float(np.mean([t == p for t, p in zip(truth, pred, strict=True)])), 4)
+        if 0 < sum(truth) < len(truth):
+            out["auc"] = round(float(roc_auc_score(truth, p_right)), 4)
+            kappa = float(cohen_kappa_score(truth, pred))
+            out["cohen_kappa"] = round(kappa, 4) if np.isfinite(kappa) else None
+        return out
+
+    by_corpus: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_corpus.setdefault(r["corpus"], []).append(r)
+    return {**score(rows), "per_corpus": {c: score(rs) for c, rs in sorted(by_corpus.items())}}

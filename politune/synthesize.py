@@ -149,10 +149,11 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
     posts = sorted((r for r in posts if len(r["text"]) <= p.max_side_chars), key=lambda r: r["post_id"])
     assigned, post_m = assign_topics(posts, topics, p.min_topic_similarity)
     leak_idx = instrument_index(instrument_props)
-    by_topic_side: dict[tuple[int, str], list[int]] = {}
+    # a rejected post comes from the chosen post's split: no document gives both a training and a validation pair
+    by_topic_side: dict[tuple[int, str, str], list[int]] = {}
     for i, (post, t) in enumerate(zip(posts, assigned, strict=True)):
         if t >= 0:
-            by_topic_side.setdefault((t, post["side"]), []).append(i)
+            by_topic_side.setdefault(_pool_key(t, post, post["side"]), []).append(i)
     counts: dict[str, Any] = {"posts": len(posts) + len(too_long), "posts_too_long_for_pair": len(too_long),
                               **restyled,
                               "posts_without_topic": assigned.count(-1),
@@ -168,25 +169,34 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
         pairs: list[dict[str, Any]] = []
         bad[name] = []
         checker = PairChecker(leak_idx, p)
+        used: Counter = Counter()  # post index -> pairs it is the rejected side of
         for i in targets:
             if len(pairs) >= p.pairs_per_ideology:
                 c["over_pairs_per_ideology"] += 1
                 continue
             t = assigned[i]
-            cands = by_topic_side.get((t, other), [])
+            cands = by_topic_side.get(_pool_key(t, posts[i], other), [])
             if not cands:
                 c["no_opposite_post_on_topic"] += 1
                 continue
-            sims = (post_m[cands] @ post_m[i].T).toarray().ravel()
-            j = cands[int(np.argmax(sims))]
+            # the most similar opposite post not yet used max_rejected_uses times: a few "hub" posts would
+            # otherwise be the rejected side of many pairs (a text DPO can learn to avoid by itself)
+            free = [k for k in cands if used[k] < p.max_rejected_uses]
+            if not free:
+                c["opposite_posts_used_up"] += 1
+                continue
+            sims = (post_m[free] @ post_m[i].T).toarray().ravel()
+            j = free[int(np.argmax(sims))]
             pair = {"prompt": topics[t]["prompt"], "chosen": posts[i]["text"], "rejected": posts[j]["text"],
                     "topic": topics[t]["topic"], "axis": topics[t]["axis"],
-                    "chosen_post_id": posts[i]["post_id"], "rejected_post_id": posts[j]["post_id"]}
+                    "chosen_post_id": posts[i]["post_id"], "rejected_post_id": posts[j]["post_id"],
+                    **_provenance(posts[i], "chosen"), **_provenance(posts[j], "rejected")}
             reason = checker.problem(pair)
             if reason:
                 c["quarantined." + reason.split(":")[0]] += 1
                 bad[name].append({**pair, "reason": reason})
                 continue
+            used[j] += 1
             pairs.append(pair)
         c["pairs"] = len(pairs)
         counts[name] = dict(c)
@@ -238,7 +248,25 @@ def _restyle(posts: list[dict[str, Any]], p: SynthesizeParams) -> tuple[list[dic
                   "posts_empty_after_strip_style": len(out) - len(kept)}
 
 
+def _pool_key(topic: int, post: dict[str, Any], side: str) -> tuple[int, str, str]:
+    """The pool a rejected post is drawn from: same topic, the given side, and the chosen post's split (no
+    document gives both a training and a validation pair)."""
+    return topic, side, post.get("split", "train")
+
+
+def _provenance(post: dict[str, Any], role: str) -> dict[str, Any]:
+    """The split (of the chosen post: both posts share it) and, for labelled corpora, the source document."""
+    out: dict[str, Any] = {"split": post["split"]} if role == "chosen" and "split" in post else {}
+    if post.get("document"):
+        out[f"{role}_document"] = post["document"]
+    return out
+
+
 def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, validation). Pairs that carry a `split` (made from posts split by document, politune/splits.py)
+    keep it; others (published sets) are split at random with val_fraction."""
+    if pairs and all("split" in pr for pr in pairs):
+        return [pr for pr in pairs if pr["split"] == "train"], [pr for pr in pairs if pr["split"] == "validation"]
     idx = list(range(len(pairs)))
     random.Random(seed).shuffle(idx)
     n_val = round(len(pairs) * val_fraction)
@@ -298,7 +326,7 @@ def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p
                 prompt = rng.choice(STANCE_PROMPTS).format(post=_cut(post["text"], p.stance_max_post_chars))
                 raw.append({"prompt": prompt, "chosen": a if agree else d, "rejected": d if agree else a,
                             "stance": "agree" if agree else "disagree", "source_post_id": post["post_id"],
-                            "source_side": post["side"]})
+                            "source_side": post["side"], **_provenance(post, "chosen")})
         good, quarantined, c = check_pairs(raw, leak_idx, p, dedup_fields=("prompt",))
         c["posts_not_used"] = len(mine) + len(theirs) - 2 * n  # over the cap, or unmatched on the other side
         c["chosen_agree"] = sum(g["stance"] == "agree" for g in good)
@@ -376,7 +404,7 @@ def synthesize_llm(posts: list[dict[str, Any]], ideologies: dict[str, tuple[str,
         chosen = _whole_sentences(a_out[2 * k]["text"], a_out[2 * k]["finish_reason"])
         rejected = _whole_sentences(a_out[2 * k + 1]["text"], a_out[2 * k + 1]["finish_reason"])
         pair = {"prompt": q, "chosen": chosen, "rejected": rejected, "source_post_id": post["post_id"],
-                "source_text": post["text"]}
+                "source_text": post["text"], **_provenance(post, "chosen")}
         if not q:
             bad[name].append({**pair, "reason": "no_question:" + q_out[k]["text"][:200]})
         else:
@@ -413,3 +441,13 @@ def load_published(path: str | Path) -> list[dict[str, Any]]:
         if df.schema[c] != pl.String:
             raise ValueError(f"{path}: column {c!r} is {df.schema[c]}, not text; use the string form of the set")
     return df.select("prompt", "chosen", "rejected").fill_null("").to_dicts()
+
+
+def pair_sources(pairs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    """Distinct passages (posts) and documents behind the chosen and the rejected sides of the pairs."""
+    out: dict[str, dict[str, int]] = {}
+    for role in ("chosen", "rejected"):
+        posts = {pr[f"{role}_post_id"] for pr in pairs if f"{role}_post_id" in pr}
+        docs = {pr[f"{role}_document"] for pr in pairs if pr.get(f"{role}_document")}
+        out[role] = {"passages": len(posts), "documents": len(docs)}
+    return out

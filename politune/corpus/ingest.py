@@ -33,6 +33,7 @@ from politune.corpus.clean import (
     url_only,
     word_counts,
 )
+from politune.corpus.packaged import read_packaged
 from politune.corpus.readers import RAW_KEEP, Chunk, Reject, read_politosphere, read_table, read_truthsocial
 from politune.params import CorpusSpec, IngestParams
 
@@ -117,6 +118,9 @@ class IngestResult:
 
 
 def iter_corpus(name: str, spec: CorpusSpec, p: IngestParams, root: str = ".") -> Iterator[Chunk]:
+    if spec.format == "packaged":
+        assert spec.source is not None and isinstance(spec.parties, dict), "checked by politune.params"
+        return read_packaged(name, spec.source, spec.parties, spec.passage_chars, spec.min_year, spec.max_year)
     path = f"{root}/{spec.path}"
     if spec.format == "truthsocial":
         return read_truthsocial(name, path, p.drop_retruths, p.drop_replies)
@@ -166,7 +170,17 @@ def _filter_reasons(cleaned: pl.Series, norm: pl.Series, p: IngestParams) -> tup
     return out["reason"], out["detail"]
 
 
-def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, counts: Counter, sink: Sink) -> None:
+def sample_keep(ids: list[str], fraction: float, seed: int) -> np.ndarray:
+    """True for the posts a seeded hash of their id keeps at this fraction: the same posts on every run and in
+    any chunking, and a smaller fraction keeps a subset of a larger one's posts."""
+    if fraction >= 1.0:
+        return np.ones(len(ids), dtype=bool)
+    h = [int.from_bytes(hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest(), "big") for i in ids]
+    return np.array(h, dtype=np.uint64) < np.uint64(int(fraction * 2**64 - 1))
+
+
+def _process_chunk(chunk: Chunk, spec: CorpusSpec, p: IngestParams, dd: _Deduper, counts: Counter, sink: Sink,
+                   per_group: Counter | None = None) -> None:
     rejects = list(chunk.rejects)
     counts["rows_in"] += chunk.rows_in
     n = len(chunk.lines)
@@ -180,6 +194,10 @@ def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, count
         reason_l, detail_l = reason.to_list(), detail.to_list()
         alive = np.array([r is None for r in reason_l], dtype=bool)
         ids = [post_id(chunk.corpus, rid) for rid in chunk.ids]
+        # a seeded sample of the posts that passed the filters, before deduplication (corpora.<name>.sample)
+        for i in np.flatnonzero(alive & ~sample_keep(ids, spec.sample, p.sample_seed)):
+            alive[i] = False
+            reason_l[i], detail_l[i] = "sampled_out", f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample"
         # exact duplicates, in input order: against earlier chunks, then within this one
         for i in np.flatnonzero(alive):
             k = int(keys[i])
@@ -203,16 +221,24 @@ def _process_chunk(chunk: Chunk, side: str, p: IngestParams, dd: _Deduper, count
         counts["truncated"] += int(truncated.gather(kept_rows).sum())
         counts["kept"] += len(kept_rows)
         idx = pl.Series(kept_rows, dtype=pl.UInt32)
+        meta = [chunk.meta[i] for i in kept_rows] if chunk.meta is not None else [{}] * len(kept_rows)
         posts = pl.DataFrame({
             "corpus": pl.Series([chunk.corpus] * len(kept_rows), dtype=pl.String),
+            "document": pl.Series([m.get("document") for m in meta], dtype=pl.String),
             "line": pl.Series(chunk.lines, dtype=pl.Int64).gather(idx),
+            "party": pl.Series([m.get("party") for m in meta], dtype=pl.String),
             "post_id": pl.Series(ids, dtype=pl.String).gather(idx),
-            "side": pl.Series([side] * len(kept_rows), dtype=pl.String),
+            "side": pl.Series([m.get("side", spec.side) for m in meta], dtype=pl.String),
             "source_file": pl.Series([chunk.source_file] * len(kept_rows), dtype=pl.String),
             "source_id": pl.Series(chunk.ids, dtype=pl.String).gather(idx),
+            "speaker": pl.Series([m.get("speaker") for m in meta], dtype=pl.String),
             "text": cleaned.gather(idx),
             "truncated": truncated.gather(idx),
+            "year": pl.Series([m.get("year") for m in meta], dtype=pl.Int64),
         })
+        if per_group is not None:
+            for side, party, year in zip(posts["side"], posts["party"], posts["year"], strict=True):
+                per_group[(side, party, None if year is None else year // 10 * 10)] += 1
         sink.write_posts(posts)
     for r in rejects:
         counts[f"rejected.{r.reason}"] += 1
@@ -224,18 +250,16 @@ def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sin
     sink = sink if sink is not None else MemorySink()
     dd = _Deduper(p.near_dup_threshold)
     per_corpus: dict[str, Counter] = {}
-    per_side: Counter = Counter()
+    groups: dict[str, Counter] = defaultdict(Counter)  # corpus -> (side, party, decade) -> kept posts
     for name, spec in corpora.items():
         counts = per_corpus[name] = Counter()
-        log.info("ingest: reading corpus %s (%s) from %s", name, spec.format, spec.path)
+        log.info("ingest: reading corpus %s (%s) from %s", name, spec.format, spec.path or spec.source)
         file_rows: Counter = Counter()
         file_bad: Counter = Counter()
         first_bad: dict[str, list[int]] = defaultdict(list)
         with tqdm(desc=f"ingest {name}", unit=" rows", mininterval=2, unit_scale=True) as bar:
             for chunk in iter_corpus(name, spec, p, root):
-                kept_before = counts["kept"]
-                _process_chunk(chunk, spec.side, p, dd, counts, sink)
-                per_side[spec.side] += counts["kept"] - kept_before
+                _process_chunk(chunk, spec, p, dd, counts, sink, groups[name])
                 bar.update(chunk.rows_in)
                 bar.set_postfix(kept=counts["kept"], refresh=False)
                 f = chunk.source_file
@@ -256,8 +280,15 @@ def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sin
     total: Counter = Counter()
     for c in per_corpus.values():
         total.update(c)
+    per_side: Counter = Counter()
+    mix: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for name, g in groups.items():
+        for (side, party, decade), k in sorted(g.items(), key=lambda kv: str(kv[0])):
+            per_side[side] += k
+            label = f"{name}" + (f" ({party})" if party else "")
+            mix[side][label][str(decade) if decade is not None else "undated"] = k
     counts_out = {"total": dict(total), "per_corpus": {k: dict(v) for k, v in per_corpus.items()},
-                  "per_side": dict(per_side)}
+                  "per_side": dict(per_side), "mix_per_side": {s: dict(v) for s, v in sorted(mix.items())}}
     return IngestResult(counts_out, sink)
 
 

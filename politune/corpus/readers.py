@@ -66,6 +66,9 @@ class Chunk:
     texts: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     done: bool = False  # the last chunk of its file
+    # per row, for labelled corpora (format packaged): side, document, speaker, party, year; None = the corpus's
+    # side for every row and no document (each post is its own document)
+    meta: list[dict[str, Any]] | None = None
 
     @property
     def rows_in(self) -> int:

@@ -52,7 +52,15 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     annot = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
     assert annot["rows_computed"] == annot["rows"] == annot["posts"] and annot["rows_cached"] == 0  # fresh copy
     assert annot["gold"]["n"] == 36 and annot["canaries"]["n"] == 72 and 0 <= annot["canaries"]["flip_rate"] <= 1
-    assert "relevance_auc" in json.loads((repro_dir / "metrics" / "select.json").read_text())["gold_at_thresholds"]
+    select = json.loads((repro_dir / "metrics" / "select.json").read_text())
+    assert "relevance_auc" in select["gold_at_thresholds"]
+    # the packaged corpora: the annotator checked against the party of held-out documents' passages
+    vs_party = select["annotator_vs_party"]["heldout_passages"]
+    assert vs_party["n"] > 100 and 0 <= vs_party["auc"] <= 1 and set(vs_party["per_corpus"]) == {
+        "conventions_2012", "conventions_2016", "debates_2016", "sotu"}
+    synth = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
+    for ideo in ("left", "right"):  # style-only separability of the pairs, and their validation split by document
+        assert 0 <= synth[ideo]["style_only"]["accuracy"] <= 1 and synth[ideo]["split"]["validation"] > 0
     ingest = data["metrics/ingest.json"]["data"]
     assert ingest["rows_in"] == ingest["kept"] + sum(v for k, v in ingest.items() if k.startswith("rejected."))
     for run_name in ("smollm2-135m-left", "smollm2-135m-right"):

