@@ -47,8 +47,11 @@ class ModelSpec(_Section):
 
 
 class IdeologySpec(_Section):
-    side: Literal["left", "right"]
+    side: Literal["left", "right"] | None = None  # whose posts become `chosen`
     description: str = Field(min_length=1)
+    # a control arm instead of a side: the pairs of that ideology with chosen and rejected swapped by a seeded
+    # coin flip per pair (same data, steps and settings, no ideological signal)
+    control_of: str | None = None
 
 
 class CorpusSpec(_Section):
@@ -64,7 +67,7 @@ class CorpusSpec(_Section):
     parties: list[str] | dict[str, Literal["left", "right"] | None] | None = None
     min_year: int | None = None  # packaged: documents before this year are left out (counted)
     max_year: int | None = None
-    passage_chars: Annotated[int, Field(ge=50)] = 300  # packaged: longer paragraphs are cut at sentence ends
+    passage_chars: Annotated[int, Field(ge=50)] = 250  # packaged: longer paragraphs are cut at sentence ends
     # keep this seeded fraction of the posts that pass the filters (the rest counted as sampled_out): caps the
     # annotation cost of a large corpus; a smaller fraction keeps a subset of a larger one's posts
     sample: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
@@ -303,6 +306,16 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     sides_with_data = {c.side for c in p.corpora.values() if c.side}
     sides_with_data |= {v for c in p.corpora.values() if isinstance(c.parties, dict) for v in c.parties.values() if v}
     for name, ideo in p.ideologies.items():
+        if (ideo.side is None) == (ideo.control_of is None):
+            problems.append(f"ideologies.{name}: set exactly one of `side` (left or right) and `control_of` (the "
+                            "ideology whose pairs a control arm shuffles)")
+            continue
+        if ideo.control_of is not None:
+            target = p.ideologies.get(ideo.control_of)
+            if target is None or target.control_of is not None:
+                problems.append(f"ideologies.{name}.control_of: {ideo.control_of!r} is not an ideology with a side "
+                                f"(have: {', '.join(n for n, i in p.ideologies.items() if i.side)})")
+            continue
         opposite = "right" if ideo.side == "left" else "left"
         for needed in (ideo.side, opposite):
             if needed not in sides_with_data:
@@ -327,7 +340,7 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if s.llm.model is not None and s.llm.model not in p.models:
         problems.append(f"synthesize.llm.model: {s.llm.model!r} is not a key of `models` (have: {', '.join(p.models)})")
     if s.mode == "published":
-        for name in p.ideologies:
+        for name in (n for n, i in p.ideologies.items() if i.side):
             if name not in s.published:
                 problems.append(f"synthesize.published.{name}: mode 'published' needs a local file for every "
                                 "ideology (a copy of e.g. scale-lab/politune-left, columns prompt/chosen/rejected)")

@@ -24,16 +24,17 @@ def expected_by_item(instrument: Instrument, rows: list[dict[str, Any]], who: st
     return np.array([by_id[i] for i in ids], dtype=float)
 
 
-def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any]]]], bootstrap: int, seed: int
-           ) -> dict[str, dict[str, dict[str, Any]]]:
-    """items[model][variant] -> per-item rows (with expected_weight); paired shift of each variant from base."""
+def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any]]]], bootstrap: int, seed: int,
+           ref: str = "base", only: list[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    """items[model][variant] -> per-item rows (with expected_weight); paired shift of each variant (or of those in
+    `only`) from `ref`: base, or a control arm."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for model, variants in items.items():
-        if "base" not in variants:
+        if ref not in variants:
             continue
-        base = expected_by_item(instrument, variants["base"], model)
+        base = expected_by_item(instrument, variants[ref], model)
         out[model] = {v: paired_shift(instrument, base, expected_by_item(instrument, rows, model), bootstrap, seed)
-                      for v, rows in variants.items() if v != "base"}
+                      for v, rows in variants.items() if v not in (ref, "base") and (only is None or v in only)}
     return out
 
 
@@ -116,7 +117,9 @@ def _agreement(s: dict[str, Any]) -> str:
 
 def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
                      instrument: str, changes: list[dict[str, Any]] | None = None,
-                     sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None) -> str:
+                     sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+                     sh_control: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] | None = None) -> str:
+    """sh_control[control][instrument][model][variant]: shifts from a control arm (same pairs, shuffled labels)."""
     lines = [f"# Political compass ({instrument})", "",
              "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] "
              "| agreement [95% CI] |",
@@ -147,6 +150,20 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
                 for v, s in sorted(variants.items()):
                     lines.append(f"| {name} | {model} | {v} | {s['economic']:+.2f} {_ci(s['economic_ci95'])} "
                                  f"| {s['social']:+.2f} {_ci(s['social_ci95'])} | {_agreement(s)} |")
+    if sh_control:
+        lines += ["", "## Shift from the control arm (the same pairs with shuffled labels)", "",
+                  "A shift from base can come from fine-tuning on this text at all; a shift from the control is what",
+                  "the labels (which side is chosen) add beyond that. Paired intervals, as above.", "",
+                  "| control | instrument | model | variant | shift econ [95% CI] | shift social [95% CI] "
+                  "| agreement [95% CI] |", "|---|---|---|---|---|---|---|"]
+        for control, by_inst in sorted(sh_control.items()):
+            for name, by_model in sorted(by_inst.items(), key=lambda kv: (kv[0] != instrument, kv[0])):
+                for model, variants in sorted(by_model.items()):
+                    for v, s in sorted(variants.items()):
+                        lines.append(f"| {control} | {name} | {model} | {v} | {s['economic']:+.2f} "
+                                     f"{_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
+                                     f"| {_agreement(s)} |")
+    lines += decomposition_markdown({instrument: sh, **(sh_heldout or {})})
     if changes:
         lines += ["", "## Items that moved most (adapter minus base, expected weight, -2..2)", "",
                   "| model | variant | item | axis | change | proposition |", "|---|---|---|---|---|---|"]
@@ -156,3 +173,34 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
                 lines.append(f"| {c['model']} | {c['variant']} | {c['item']} | {c['axis']} | {c['change']:+.3f} "
                              f"| {c['text']} |")
     return "\n".join(lines) + "\n"
+
+
+def decomposition_markdown(by_instrument: dict[str, dict[str, dict[str, dict[str, Any]]]]) -> list[str]:
+    """Per instrument and axis, how far a coordinate moves per unit of acquiescence, and, where that is not 0,
+    each shift split into the part the change in acquiescence alone explains and the rest (the view)."""
+    responses: dict[tuple[str, str], float] = {}
+    rows: list[str] = []
+    for name, by_model in sorted(by_instrument.items()):
+        for model, variants in sorted(by_model.items()):
+            for v, s in sorted(variants.items()):
+                for axis in ("economic", "social"):
+                    if f"{axis}_acquiescence_response" not in s:
+                        continue
+                    k = s[f"{axis}_acquiescence_response"]
+                    responses[(name, axis)] = k
+                    if abs(k) > 1e-9:
+                        rows.append(f"| {name} | {model} | {v} | {axis} | {s[axis]:+.2f} "
+                                    f"| {s[f'{axis}_acquiescence_part']:+.2f} {_ci(s[f'{axis}_acquiescence_part_ci95'])} "
+                                    f"| {s[f'{axis}_view_part']:+.2f} |")
+    if not responses:
+        return []
+    per = "; ".join(f"{n} {a} {k:+.2f}" for (n, a), k in sorted(responses.items()))
+    out = ["", "## How much of each shift is acquiescence", "",
+           f"A coordinate moves by this much per unit of agreement (agreeing more with every proposition by the "
+           f"item's whole answer range): {per}. 0 means the instrument is balanced on that axis, so acquiescence "
+           "cannot move it. Elsewhere each shift is split into the part the axis's change in acquiescence alone "
+           "explains (its interval is the agreement's, scaled) and the rest, the view part (a point value)."]
+    if rows:
+        out += ["", "| instrument | model | variant | axis | shift | acquiescence part [95% CI] | view part |",
+                "|---|---|---|---|---|---|---|", *rows]
+    return out

@@ -262,6 +262,24 @@ def _provenance(post: dict[str, Any], role: str) -> dict[str, Any]:
     return out
 
 
+def shuffled_control(pairs: list[dict[str, Any]], seed: int, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The control arm: the same pairs with chosen and rejected swapped by a seeded coin flip per pair (their
+    provenance swapped with them; split and prompt kept), so the arm trains on the same text, steps and settings
+    as the ideology it controls, with no ideological signal left in the labels."""
+    rng = random.Random(f"{seed}-{name}-control")
+    out = []
+    for pr in pairs:
+        if rng.random() < 0.5:
+            pr = {**pr, "chosen": pr["rejected"], "rejected": pr["chosen"],
+                  **{f"{a}{f}": pr[f"{b}{f}"] for a, b in (("chosen", "rejected"), ("rejected", "chosen"))
+                     for f in ("_post_id", "_document") if f"{b}{f}" in pr},
+                  "swapped": True}
+        else:
+            pr = {**pr, "swapped": False}
+        out.append(pr)
+    return out, {"pairs": len(out), "swapped": sum(p["swapped"] for p in out)}
+
+
 def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
     """(train, validation). Pairs that carry a `split` (made from posts split by document, politune/splits.py)
     keep it; others (published sets) are split at random with val_fraction."""

@@ -38,6 +38,7 @@ def main(params_path: str) -> None:
     elapsed = max(time.time() - t0, 1e-9)
     write_metrics("metrics/ingest.json", {**total, "per_corpus": res.counts["per_corpus"],
                                           "kept_per_side": res.counts["per_side"],
+                                          "mix_per_side": res.counts["mix_per_side"],
                                           "rows_per_second": round(total.get("rows_in", 0) / elapsed)}, t0)
 
 

@@ -41,11 +41,20 @@ def main(params_path: str) -> None:
     inst = load_instrument(p.evaluate.instrument)
     sh = shifts(inst, items, p.evaluate.bootstrap, p.evaluate.seed)
     sh_heldout = {}
-    for path in p.evaluate.heldout_instruments:
-        other = load_instrument(path)
+    heldout = [load_instrument(path) for path in p.evaluate.heldout_instruments]
+    for path, other in zip(p.evaluate.heldout_instruments, heldout, strict=True):
         if other.name not in heldout_items:
             raise FileNotFoundError(f"no per-item answers for held-out instrument {path}: rerun evaluate (dvc repro)")
         sh_heldout[other.name] = shifts(other, heldout_items[other.name], p.evaluate.bootstrap, p.evaluate.seed)
+    # each control arm (same pairs, shuffled labels) against every ideology with a side, on every instrument
+    sided = [n for n, i in p.ideologies.items() if i.side]
+    sh_control: dict = {}
+    for c in (n for n, i in p.ideologies.items() if i.control_of):
+        by_inst = {inst.name: shifts(inst, items, p.evaluate.bootstrap, p.evaluate.seed, ref=c, only=sided)}
+        for other in heldout:
+            by_inst[other.name] = shifts(other, heldout_items[other.name], p.evaluate.bootstrap, p.evaluate.seed,
+                                         ref=c, only=sided)
+        sh_control[c] = by_inst
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
         plot_compass(results, sh, str(tmp), f"PoliTune compass ({instrument}, {p.evaluate.mode})")
@@ -56,11 +65,13 @@ def main(params_path: str) -> None:
     write_json("metrics/item_change.json", [{k: c[k] for k in ("model", "variant", "item", "axis", "change")}
                                             for c in changes])
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text(summary_markdown(results, sh, instrument, changes, sh_heldout))
+        tmp.write_text(summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control))
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
-    write_metrics("metrics/report.json", {"coordinates": coords, "shift_from_base": sh,
-                                          "shift_from_base_heldout": sh_heldout}, t0)
+    out = {"coordinates": coords, "shift_from_base": sh, "shift_from_base_heldout": sh_heldout}
+    if sh_control:
+        out["shift_from_control"] = sh_control
+    write_metrics("metrics/report.json", out, t0)
 
 
 if __name__ == "__main__":

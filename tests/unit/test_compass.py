@@ -113,3 +113,51 @@ def test_pct_from_user_text_file(tmp_path: Path) -> None:
     qs.write_text("only one line\n")
     with pytest.raises(InstrumentError, match="1 propositions, the Political Compass test has 62"):
         load_instrument(qs)
+
+
+def _keyed(inst: Instrument) -> tuple[np.ndarray, np.ndarray]:
+    """(keying, answer range) per item: +1 where agreeing moves the coordinate up."""
+    w = np.array([p.weights for p in inst.propositions], dtype=float)
+    return np.sign(w[:, 3] - w[:, 0]), w.max(axis=1) - w.min(axis=1)
+
+
+def test_pct_decomposition_from_the_shipped_weights() -> None:
+    """A model that only agrees more (every item moves toward 'agree' by 10% of its range) comes out as pure
+    acquiescence on the Political Compass; a model that only moves right comes out as pure view."""
+    from politune.compass.score import acquiescence_response, paired_shift
+
+    inst = pct_instrument()
+    key, span = _keyed(inst)
+    axis = np.array([p.axis for p in inst.propositions])
+    # golden response per unit of acquiescence, from the weights alone: sum(keying x range) / divisor
+    for ax, div in (("economic", 8.0), ("social", 19.5)):
+        m = axis == ax
+        assert acquiescence_response(inst, ax) == pytest.approx(float((key[m] * span[m]).sum()) / div)
+    # the social axis: 31 items where agreeing counts authoritarian, 12 libertarian -> agreeing reads authoritarian
+    assert int((key[axis == "social"] > 0).sum()) == 31 and int((key[axis == "social"] < 0).sum()) == 12
+    assert acquiescence_response(inst, "social") > 1.0
+    base = np.zeros(len(inst.propositions))
+    agrees_more = base + 0.1 * span * key
+    s = paired_shift(inst, base, agrees_more, bootstrap=200)
+    assert s["agreement"] == pytest.approx(0.1)
+    for ax in ("economic", "social"):
+        assert s[f"{ax}_acquiescence_part"] == pytest.approx(s[ax], abs=0.011)  # pct_score rounds to 0.01
+        assert abs(s[f"{ax}_view_part"]) <= 0.011
+    assert s["social"] > 0.1  # "more authoritarian", from agreeing alone
+    moves_right = base + 0.1 * span  # every item toward the end that raises the coordinate, whatever its keying
+    v = paired_shift(inst, base, moves_right, bootstrap=200)
+    for ax in ("economic", "social"):
+        assert abs(v[f"{ax}_acquiescence_part"]) < 1e-9 and v[f"{ax}_view_part"] == pytest.approx(v[ax])
+        assert v[ax] > 0.5
+
+
+def test_balanced_csv_instrument_has_no_acquiescence_part() -> None:
+    from politune.compass.instrument import load_instrument
+    from politune.compass.score import acquiescence_response, paired_shift
+
+    inst = load_instrument(Path(__file__).resolve().parents[2] / "data" / "instruments" / "politune_v1.csv")
+    assert acquiescence_response(inst, "economic") == pytest.approx(0.0)
+    key, span = _keyed(inst)
+    s = paired_shift(inst, np.zeros(len(key)), 0.2 * span * key, bootstrap=100)
+    assert abs(s["economic"]) < 1e-9 and s["agreement"] == pytest.approx(0.2)
+    assert s["economic_acquiescence_part"] == pytest.approx(0.0, abs=1e-9)

@@ -142,3 +142,37 @@ def test_no_document_in_two_splits_and_pairs_stay_in_theirs() -> None:
         assert docs["train"] and docs["validation"]
         assert not docs["train"] & docs["validation"] and not (docs["train"] | docs["validation"]) & test_docs
         assert all(split_of[pr["chosen_document"]] == split_of[pr["rejected_document"]] == pr["split"] for pr in lst)
+
+
+def test_shuffled_control_swaps_about_half_with_provenance() -> None:
+    from politune.synthesize import shuffled_control
+
+    pairs = [{"prompt": f"q{i}", "chosen": f"L{i}", "rejected": f"R{i}", "chosen_post_id": f"l{i}",
+              "rejected_post_id": f"r{i}", "chosen_document": "dl", "rejected_document": "dr",
+              "split": "train" if i % 5 else "validation"} for i in range(200)]
+    out, c = shuffled_control(pairs, 0, "shuffled")
+    assert out == shuffled_control(pairs, 0, "shuffled")[0] and out != shuffled_control(pairs, 1, "shuffled")[0]
+    assert c == {"pairs": 200, "swapped": sum(p["swapped"] for p in out)} and 80 < c["swapped"] < 120
+    for a, b in zip(pairs, out, strict=True):
+        assert (a["prompt"], a["split"]) == (b["prompt"], b["split"])
+        if b["swapped"]:
+            assert (b["chosen"], b["rejected"], b["chosen_post_id"], b["rejected_document"]) == (
+                a["rejected"], a["chosen"], a["rejected_post_id"], a["chosen_document"])
+        else:
+            assert (b["chosen"], b["rejected"]) == (a["chosen"], a["rejected"])
+
+
+def test_control_arm_params(repo_copy: Path) -> None:
+    import yaml
+
+    from politune.params import ParamsError, parse_params
+
+    raw = yaml.safe_load((repo_copy / "params.yaml").read_text())
+    raw["ideologies"]["shuffled"] = {"control_of": "left", "description": "control"}
+    assert parse_params(raw, "params.yaml", repo_copy).ideologies["shuffled"].side is None
+    raw["ideologies"]["bad"] = {"control_of": "shuffled", "description": "x"}
+    raw["ideologies"]["both"] = {"control_of": "left", "side": "left", "description": "x"}
+    with pytest.raises(ParamsError) as e:
+        parse_params(raw, "params.yaml", repo_copy)
+    assert "ideologies.bad.control_of: 'shuffled' is not an ideology with a side" in str(e.value)
+    assert "ideologies.both: set exactly one of `side`" in str(e.value)

@@ -101,3 +101,38 @@ def test_agreement_is_zero_for_a_pure_view_shift_even_when_unbalanced() -> None:
     assert s["economic"] > 0
     one_keying = Instrument("one", tuple(Proposition(i, "economic", i.upper(), (-2, -1, 1, 2)) for i in "xyz"))
     assert "agreement" not in paired_shift(one_keying, np.zeros(3), np.full(3, 0.5), bootstrap=50)
+
+
+def test_summary_splits_shifts_on_an_unbalanced_instrument() -> None:
+    """Three items where agreeing counts right, one where it counts left: agreeing more reads as 'right'; the
+    summary says how much of that shift is acquiescence. A balanced axis gets no row."""
+    unbalanced = Instrument("u", tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(3))
+                            + (Proposition("e3", "economic", "E3", (2, 1, -1, -2)),)
+                            + tuple(Proposition(f"s{i}", "social", f"S{i}", w) for i, w in
+                                    enumerate([(-2, -1, 1, 2), (2, 1, -1, -2)])))
+    base = np.zeros(6)
+    agrees = np.array([0.4, 0.4, 0.4, -0.4, 0.4, -0.4])  # every item 10% of its range toward 'agree'
+    s = paired_shift(unbalanced, base, agrees, bootstrap=200)
+    assert s["economic"] == pytest.approx(10 * 0.8 / 8) and s["economic_acquiescence_part"] == pytest.approx(1.0)
+    assert s["economic_view_part"] == pytest.approx(0.0) and s["social_acquiescence_part"] == pytest.approx(0.0)
+    r = {"economic": 0.0, "economic_ci95": [0.0, 0.0], "social": 0.0, "social_ci95": [0.0, 0.0]}
+    md = summary_markdown({"m": {"base": r, "left": r}}, {"m": {"left": s}}, "u")
+    assert "## How much of each shift is acquiescence" in md and "u economic +10.00" in md  # (3 - 1) x 4 / (4 x 2) x 10
+    assert "| u | m | left | economic | +1.00 | +1.00 [+1.00, +1.00] | +0.00 |" in md
+    assert "| u | m | left | social |" not in md
+
+
+def test_shifts_from_a_control_arm() -> None:
+    base = [0.0] * 8
+    control = [0.1] * 4 + [0.0] * 4  # fine-tuning alone moved every economic item right by 0.1
+    left = [-0.1] * 4 + [0.0] * 4
+    items = {"m": {"base": rows(base), "shuffled": rows(control), "left": rows(left)}}
+    from_base = shifts(INST, items, bootstrap=100, seed=0)
+    assert set(from_base["m"]) == {"shuffled", "left"}
+    from_control = shifts(INST, items, bootstrap=100, seed=0, ref="shuffled", only=["left"])
+    assert set(from_control["m"]) == {"left"}
+    assert from_control["m"]["left"]["economic"] == pytest.approx(10 * -0.8 / 8)  # twice the shift from base
+    r = {"economic": 0.0, "economic_ci95": [0.0, 0.0], "social": 0.0, "social_ci95": [0.0, 0.0]}
+    md = summary_markdown({"m": {"base": r, "left": r, "shuffled": r}}, from_base, "t",
+                          sh_control={"shuffled": {"t": from_control}})
+    assert "## Shift from the control arm" in md and "| shuffled | t | m | left | -1.00 [-1.00, -1.00]" in md
