@@ -1,7 +1,7 @@
 """Selection: keep the posts whose annotation passes the thresholds (the paper's filtering step).
 
-A post is kept when relevance >= min_relevance and its leaning toward its own corpus's side
-(leaning for right corpora, -leaning for left ones) is >= min_alignment; at most max_per_side per
+A post is kept when relevance >= min_relevance and its leaning toward its own side (its party's, or its
+corpus's: leaning for the right, -leaning for the left) is >= min_alignment; at most max_per_side per
 side, highest alignment first. Thresholds live in params, so changing one reruns only select and
 what follows, never the annotation.
 """

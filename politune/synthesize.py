@@ -255,8 +255,9 @@ def _pool_key(topic: int, post: dict[str, Any], side: str) -> tuple[int, str, st
 
 
 def _provenance(post: dict[str, Any], role: str) -> dict[str, Any]:
-    """The split (of the chosen post: both posts share it) and, for labelled corpora, the source document."""
-    out: dict[str, Any] = {"split": post["split"]} if role == "chosen" and "split" in post else {}
+    """The post's document (labelled corpora) as `<role>_document`, and, for the chosen post (paired mode) or the
+    source post a pair is made from (stance, llm), its split: the pair's split."""
+    out: dict[str, Any] = {"split": post["split"]} if role in ("chosen", "source") and "split" in post else {}
     if post.get("document"):
         out[f"{role}_document"] = post["document"]
     return out
@@ -344,7 +345,7 @@ def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p
                 prompt = rng.choice(STANCE_PROMPTS).format(post=_cut(post["text"], p.stance_max_post_chars))
                 raw.append({"prompt": prompt, "chosen": a if agree else d, "rejected": d if agree else a,
                             "stance": "agree" if agree else "disagree", "source_post_id": post["post_id"],
-                            "source_side": post["side"], **_provenance(post, "chosen")})
+                            "source_side": post["side"], **_provenance(post, "source")})
         good, quarantined, c = check_pairs(raw, leak_idx, p, dedup_fields=("prompt",))
         c["posts_not_used"] = len(mine) + len(theirs) - 2 * n  # over the cap, or unmatched on the other side
         c["chosen_agree"] = sum(g["stance"] == "agree" for g in good)
@@ -422,7 +423,7 @@ def synthesize_llm(posts: list[dict[str, Any]], ideologies: dict[str, tuple[str,
         chosen = _whole_sentences(a_out[2 * k]["text"], a_out[2 * k]["finish_reason"])
         rejected = _whole_sentences(a_out[2 * k + 1]["text"], a_out[2 * k + 1]["finish_reason"])
         pair = {"prompt": q, "chosen": chosen, "rejected": rejected, "source_post_id": post["post_id"],
-                "source_text": post["text"], **_provenance(post, "chosen")}
+                "source_text": post["text"], **_provenance(post, "source")}
         if not q:
             bad[name].append({**pair, "reason": "no_question:" + q_out[k]["text"][:200]})
         else:

@@ -22,5 +22,5 @@ MALLOC_ENV = {
 }
 
 if (sys.argv[:1] == ["-m"] and sys.platform.startswith("linux") and not os.environ.get("POLITUNE_NO_MALLOC_TUNING")
-        and any(os.environ.get(k) != v for k, v in MALLOC_ENV.items())):
-    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**os.environ, **MALLOC_ENV})
+        and any(k not in os.environ for k in MALLOC_ENV)):
+    os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**MALLOC_ENV, **os.environ})  # yours win

@@ -30,9 +30,11 @@ def main(params_path: str) -> None:
             sink.close()
         for name, c in p.corpora.items():
             if res.counts["per_corpus"][name].get("kept", 0) == 0:
+                where = (f"packaged {c.source}; check corpora.{name}.parties, min_year, max_year and sample"
+                         if c.format == "packaged" else f"{c.path}; check the path and format")
                 raise ValueError(
-                    f"corpus {name!r} ({c.path}) kept no posts (counts: {res.counts['per_corpus'][name]}); "
-                    "check the path and format, or lower ingest.min_chars"
+                    f"corpus {name!r} ({where}) kept no posts (counts: {res.counts['per_corpus'][name]}); "
+                    "or lower ingest.min_chars and ingest.min_words"
                 )
     total = res.counts["total"]
     elapsed = max(time.time() - t0, 1e-9)

@@ -48,7 +48,7 @@ def main(params_path: str) -> None:
             raise ValueError(
                 f"select kept no {side} posts of {counts['rows_in']} (dropped: {counts['dropped']}); lower "
                 f"select.min_relevance (now {p.select.min_relevance}) or select.min_alignment "
-                f"(now {p.select.min_alignment})"
+                f"(now {p.select.min_alignment}), or hold out fewer documents (select.test_docs, now {s.test_docs})"
             )
     write_jsonl("data/processed/selected.jsonl", kept)
     write_jsonl("data/processed/heldout.jsonl", heldout)
@@ -56,7 +56,7 @@ def main(params_path: str) -> None:
                                                                                                "test")}
     counts["kept_per_split"] = {sp: sum(r["split"] == sp for r in kept) for sp in ("train", "validation")}
     counts["per_source"] = source_counts(list(posts.values()), kept)
-    if any(r.get("party") for r in heldout):  # labelled corpora: the annotator's leaning against the party
+    if heldout:  # the annotator's leaning against each held-out post's side: its party, or its corpus's side
         counts["annotator_vs_party"] = {
             "heldout_passages": annotator_vs_party(heldout),
             "heldout_above_min_relevance": annotator_vs_party([r for r in heldout if r["relevance"] >= s.min_relevance]),

@@ -116,7 +116,7 @@ def _build_sided(p: Params, props: list[dict[str, str]]
             pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
         return pairs, bad, counts
     posts = read_jsonl("data/processed/selected.jsonl")
-    sides = {name: ideo.side for name, ideo in sided.items() if ideo.side}
+    sides = {name: ideo.side for name, ideo in sided.items()}
     if s.mode == "paired":
         return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
     if s.mode == "stance":
@@ -129,7 +129,7 @@ def _build_sided(p: Params, props: list[dict[str, str]]
     log.info("synthesize: writing pairs with %s (%s)", name, p.models[name].infer_dtype)
     gen = TransformersBackend(load_model(base, p.models[name].infer_dtype), load_tokenizer(base), model_id=name,
                               batch_size=s.llm.batch_size)
-    ideos = {n: (i.side, i.description) for n, i in sided.items() if i.side}
+    ideos = {n: (i.side, i.description) for n, i in sided.items()}
     return synthesize_llm(posts, ideos, gen, s, props)
 
 
@@ -154,8 +154,8 @@ def main(params_path: str) -> None:
                 )
             train, val = split(lst, s.val_fraction, s.seed)
             if not train:
-                raise ValueError(f"ideology {name!r}: all {len(lst)} pairs come from validation documents; lower "
-                                 "select.validation_docs or give the corpora more documents")
+                raise ValueError(f"ideology {name!r}: all {len(lst)} pairs went to validation; lower "
+                                 "select.validation_docs (or synthesize.val_fraction in mode published)")
             for split_name, rows in (("train", train), ("validation", val)):
                 write_jsonl(out / name / f"{split_name}.jsonl", rows)
                 write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
@@ -163,6 +163,7 @@ def main(params_path: str) -> None:
             side = ideo.side or f"none: control arm, the pairs of {ideo.control_of!r} with shuffled labels"
             (out / name / "README.md").write_text(card(name, side, train, val, counts[name], p,
                                                        sources_text(p)))
+            counts[name]["split"] = {"train": len(train), "validation": len(val)}
     with atomic_path("data/quarantine/synthesize") as q:
         q.mkdir()
         for name, lst in bad.items():
@@ -172,8 +173,6 @@ def main(params_path: str) -> None:
         # rejected? If so, DPO can learn the pairs without their politics (politune/style.py)
         counts[name]["style_only"] = style_separability(lst, seed=s.seed)
         counts[name]["sources"] = pair_sources(lst)
-        counts[name]["split"] = {"train": sum(pr.get("split", "train") == "train" for pr in lst),
-                                 "validation": sum(pr.get("split") == "validation" for pr in lst)}
     total = sum(len(v) for v in pairs.values())
     write_metrics("metrics/synthesize.json", {**counts, "mode": s.mode, "pairs_total": total,
                                               "pairs_per_second": round(total / max(secs, 1e-9), 2)}, t0)

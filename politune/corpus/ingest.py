@@ -272,8 +272,8 @@ def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sin
                 if chunk.done:
                     _check_reject_fraction(f, file_bad[f], file_rows[f], first_bad[f], p.max_reject_fraction)
         if counts["rows_in"] == 0:
-            raise ValueError(f"corpus {name!r}: {spec.path} holds no rows (empty, or a header line only); check "
-                             f"corpora.{name}.path and corpora.{name}.format")
+            raise ValueError(f"corpus {name!r}: {spec.path or spec.source} holds no rows (empty, or a header line "
+                             f"only); check corpora.{name}.path (or .source) and corpora.{name}.format")
         rejected = sum(v for k, v in counts.items() if k.startswith("rejected."))
         if counts["rows_in"] != counts["kept"] + rejected:
             raise RuntimeError(f"ingest accounting broken for {name}: {dict(counts)}")

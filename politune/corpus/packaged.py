@@ -120,14 +120,15 @@ def documents(name: str) -> tuple[str, list[Document]]:
     for n, r in enumerate(rows, start=2):
         for col in (src.text_column, src.party_column, src.speaker_column, *src.document_columns):
             if col not in r:
-                raise PackagedDataError(f"packaged corpus {name!r}: {path} has no column {col!r} (has {list(r)})")
+                raise PackagedDataError(f"packaged corpus {name!r}: {path} has no column {col!r} (has {list(r)}); "
+                                        f"reinstall the pinned package: {install_hint(src)}")
         year = int(r[src.year_column]) if src.year_column else src.year
         key = " ".join(r[c] for c in src.document_columns).strip() or f"row {n}"
         docs.append(Document(key, r[src.speaker_column], r[src.party_column], year, r[src.text_column], n))
     return source, docs
 
 
-def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passage_chars: int = 300,
+def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passage_chars: int = 250,
                   min_year: int | None = None, max_year: int | None = None) -> Iterator[Chunk]:
     """Chunks of passages of packaged source `name`, each with its side from `parties` (party value -> left,
     right, or None to leave that party out: counted as `excluded_party`). A document outside
