@@ -5,12 +5,15 @@
     politune export --model models/base/smollm2-135m --adapter models/adapters/smollm2-135m-left --out exported/left
     politune compass --model models/base/smollm2-135m [--adapter models/adapters/smollm2-135m-left] \
         --instrument data/instruments/politune_v1.csv --out score.json
+    politune compass ... --instrument data/instruments/paired_v1.csv --out paired.json       # which side: P(right)
+    politune compass ... --instrument data/openended/questions_v1.csv --out answers.json     # open-ended lean
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -99,18 +102,69 @@ def export(model_dir: str, adapter: str, out: str, dtype: str) -> None:
 @click.option("--temperature", default=0.3, show_default=True, help="generate/judge: sampling temperature.")
 @click.option("--dtype", type=click.Choice(["float32", "bfloat16", "float16"]), default="float32", show_default=True)
 @click.option("--bootstrap", default=1000, show_default=True, help="Resamples of the items for the 95% interval.")
+@click.option("--measure", type=click.Choice(["auto", "likert", "paired", "openended"]), default="auto",
+              show_default=True,
+              help="likert: agree/disagree with propositions; paired: a paired-statement CSV (id,axis,topic,left,"
+                   "right), P(right) by preference and A/B choice; openended: a question CSV (id,axis,topic,"
+                   "question), answers read by --classifier. auto: from the file's header.")
+@click.option("--classifier", default="models/lean/classifier.json", show_default=True,
+              help="openended: the lean classifier (stage lean).")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Where to write the JSON result.")
 def compass(model_dir: str, adapter: str | None, instrument: str, mode: str, templates: tuple[str, ...],
             reverse: bool, unforced: bool, seeds: tuple[int, ...], max_new_tokens: int, temperature: float,
-            dtype: str, bootstrap: int, out: str) -> None:
-    """Score one model (and optionally an adapter) on a compass instrument."""
+            dtype: str, bootstrap: int, measure: str, classifier: str, out: str) -> None:
+    """Score one model (and optionally an adapter) on an instrument: Likert, paired statements or open questions."""
+    from politune.compass.instrument import InstrumentError
+    from politune.compass.paired import is_paired_file
+    from politune.lean import is_question_file
+
+    if measure == "auto":
+        measure = "paired" if is_paired_file(instrument) else "openended" if is_question_file(instrument) else "likert"
+    try:
+        result = _score(model_dir, adapter, instrument, mode, templates, reverse, unforced, seeds, max_new_tokens,
+                        temperature, dtype, bootstrap, measure, classifier)
+    except (InstrumentError, FileNotFoundError) as e:
+        raise click.ClickException(str(e)) from None
+    from politune.io import write_json
+
+    write_json(out, result)
+    click.echo(json.dumps({k: v for k, v in result.items() if k not in ("variants", "items", "answers")}, indent=2))
+
+
+def _score(model_dir: str, adapter: str | None, instrument: str, mode: str, templates: tuple[str, ...],
+           reverse: bool, unforced: bool, seeds: tuple[int, ...], max_new_tokens: int, temperature: float,
+           dtype: str, bootstrap: int, measure: str, classifier: str) -> dict:
     from politune.compass.evaluate import evaluate_instrument
     from politune.compass.instrument import load_instrument
-    from politune.io import write_json
     from politune.llm.transformers_backend import TransformersBackend
     from politune.models import load_model, load_tokenizer
     from politune.params import EvaluateParams, GenerateParams
 
+    head = {"model": model_dir, "adapter": adapter, "measure": measure}
+    if measure == "paired":
+        from politune.compass.paired import (
+            CHOICE_TEMPLATES,
+            PREFERENCE_WORDINGS,
+            evaluate_paired,
+            load_paired,
+        )
+
+        inst_p = load_paired(instrument)
+        tok = load_tokenizer(model_dir)
+        backend = TransformersBackend(load_model(model_dir, dtype, adapter=adapter), tok, model_id=model_dir)
+        m, rows = evaluate_paired(backend, inst_p, ["preference", "choice"], list(PREFERENCE_WORDINGS),
+                                  list(CHOICE_TEMPLATES), bootstrap, 0)
+        return {**head, "instrument": inst_p.name, **m, "items": rows}
+    if measure == "openended":
+        from politune.lean import LeanClassifier, answer_questions, load_questions, score_answers
+
+        clf = LeanClassifier.load(classifier)
+        qs = load_questions(instrument)
+        tok = load_tokenizer(model_dir)
+        backend = TransformersBackend(load_model(model_dir, dtype, adapter=adapter), tok, model_id=model_dir)
+        answers = answer_questions(backend, qs, max_new_tokens, temperature, 50, list(seeds))
+        m, _ = score_answers(clf, qs, answers, bootstrap, 0)
+        return {**head, "questions": Path(instrument).stem, **m, "answers": answers}
     p = EvaluateParams(instrument=instrument, mode=mode, templates=list(templates), reverse_order=reverse,  # type: ignore[arg-type]
                        forced=not unforced, bootstrap=bootstrap,
                        generate=GenerateParams(temperature=temperature, max_new_tokens=max_new_tokens,
@@ -120,9 +174,7 @@ def compass(model_dir: str, adapter: str | None, instrument: str, mode: str, tem
     backend = TransformersBackend(load_model(model_dir, dtype, adapter=adapter), tok, model_id=model_dir)
     judge = TransformersBackend(load_model(model_dir, dtype), tok, model_id="judge") if mode == "judge" else None
     metrics, items = evaluate_instrument(p, backend, inst, judge)
-    write_json(out, {"model": model_dir, "adapter": adapter, "instrument": inst.name, "mode": mode, **metrics,
-                     "items": items})
-    click.echo(json.dumps({k: v for k, v in metrics.items() if k != "variants"}, indent=2))
+    return {**head, "instrument": inst.name, "mode": mode, **metrics, "items": items}
 
 
 if __name__ == "__main__":

@@ -42,8 +42,9 @@ PosInt = Annotated[int, Field(gt=0)]
 
 class ModelSpec(_Section):
     source: str = Field(min_length=1)
-    train_dtype: Literal["float32", "bfloat16", "float16"] = "bfloat16"
-    infer_dtype: Literal["float32", "bfloat16", "float16"] = "float32"
+    # auto = bfloat16 where the hardware computes it natively (GPU, or a CPU with AVX-512 BF16/AMX), else float32
+    train_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    infer_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
 
 
 class IdeologySpec(_Section):
@@ -172,7 +173,7 @@ class SynthesizeParams(_Section):
     # pair checks, every mode
     max_length_ratio: Annotated[float, Field(ge=1.0)] = 6.0
     near_dup_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
-    leakage_instruments: list[str] = Field(default_factory=lambda: ["data/instruments"])
+    leakage_instruments: list[str] = Field(default_factory=lambda: ["data/instruments", "data/openended"])
     llm: SynthesizeLLMParams = SynthesizeLLMParams()
     # mode `published`: ideology -> a local copy (parquet, jsonl or json) of a published PoliTune set
     published: dict[str, str] = Field(default_factory=dict)
@@ -223,7 +224,36 @@ class GenerateParams(_Section):
     seeds: list[int] = Field(default_factory=lambda: [0], min_length=1)
 
 
+class PairedParams(_Section):
+    """Paired-statement instruments (politune/compass/paired.py): which side the model takes."""
+
+    instrument: str = "data/instruments/paired_v1.csv"
+    heldout: list[str] = Field(default_factory=lambda: ["data/instruments/paired_heldout_v1.csv"])
+    elicitations: list[Literal["preference", "choice"]] = Field(
+        default_factory=lambda: ["preference", "choice"], min_length=1)
+    wordings: list[Literal["view", "believe", "plain"]] = Field(
+        default_factory=lambda: ["view", "believe", "plain"], min_length=1)
+    templates: list[Literal["closer", "agree", "convincing"]] = Field(
+        default_factory=lambda: ["closer", "agree", "convincing"], min_length=1)
+
+
+class OpenEndedParams(_Section):
+    """Open-ended answers scored by the lean classifier (politune/lean.py)."""
+
+    questions: str = "data/openended/questions_v1.csv"
+    heldout: list[str] = Field(default_factory=lambda: ["data/openended/questions_heldout_v1.csv"])
+    max_new_tokens: PosInt = 64
+    temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
+    top_k: PosInt = 50
+    seeds: list[int] = Field(default_factory=lambda: [1])  # sampled answers beside the greedy one
+
+
 class EvaluateParams(_Section):
+    # likert: the instruments below (agree..disagree); paired: statement pairs; openended: answers + classifier
+    measures: list[Literal["likert", "paired", "openended"]] = Field(
+        default_factory=lambda: ["likert", "paired", "openended"], min_length=1)
+    paired: PairedParams = PairedParams()
+    openended: OpenEndedParams = OpenEndedParams()
     instrument: str = "data/instruments/politune_v1.csv"
     # also scored, with shifts in metrics/report.json: instruments that share no text with the training data
     heldout_instruments: list[str] = Field(default_factory=list)
@@ -240,6 +270,14 @@ class EvaluateParams(_Section):
     seed: int = 0
 
 
+class LeanParams(_Section):
+    """Stage lean: the stance classifier of the open-ended measure (TF-IDF + logistic regression)."""
+
+    c_grid: list[Annotated[float, Field(gt=0.0)]] = Field(default_factory=lambda: [0.3, 1.0, 3.0, 10.0],
+                                                           min_length=1)
+    folds: Annotated[int, Field(ge=2)] = 5
+
+
 class Params(_Section):
     models: dict[str, ModelSpec] = Field(min_length=1)
     ideologies: dict[str, IdeologySpec] = Field(min_length=1)
@@ -249,6 +287,7 @@ class Params(_Section):
     select: SelectParams = SelectParams()
     synthesize: SynthesizeParams = SynthesizeParams()
     train: TrainParams = TrainParams()
+    lean: LeanParams = LeanParams()
     evaluate: EvaluateParams = EvaluateParams()
 
 
@@ -358,6 +397,27 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
         problems.append("annotate.canaries needs annotate.gold: the injections are applied to the gold posts")
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
     files += [(f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)]
+    e = p.evaluate
+    if "paired" in e.measures:
+        files.append(("evaluate.paired.instrument", e.paired.instrument))
+        files += [(f"evaluate.paired.heldout.{i}", rel) for i, rel in enumerate(e.paired.heldout)]
+    if "openended" in e.measures:
+        files.append(("evaluate.openended.questions", e.openended.questions))
+        files += [(f"evaluate.openended.heldout.{i}", rel) for i, rel in enumerate(e.openended.heldout)]
+    covered = [Path(x).as_posix().rstrip("/") for x in s.leakage_instruments]
+    for key, rel in [(f"evaluate.heldout_instruments.{i}", r) for i, r in enumerate(e.heldout_instruments)] + \
+            [(k, r) for k, r in files if k.startswith(("evaluate.paired", "evaluate.openended"))]:
+        rel_p = Path(rel).as_posix()
+        if not any(rel_p == c or rel_p.startswith(c + "/") for c in covered):
+            problems.append(f"{key}: {rel!r} is not under synthesize.leakage_instruments ({', '.join(covered)}): add it "
+                            "(or its folder) there, so no training pair can share text with it")
+    if "likert" not in e.measures:
+        problems.append(f"evaluate.measures ({e.measures}): keep likert; the compass plot and the training probe "
+                        "use evaluate.instrument (`politune compass --measure` scores one measure alone)")
+    for key, vals in (("evaluate.measures", e.measures), ("evaluate.paired.elicitations", e.paired.elicitations),
+                      ("evaluate.paired.wordings", e.paired.wordings), ("evaluate.paired.templates", e.paired.templates)):
+        if len(set(vals)) != len(vals):
+            problems.append(f"{key}: {vals} lists a value twice")
     if p.evaluate.instrument in p.evaluate.heldout_instruments:
         problems.append(f"evaluate.heldout_instruments lists evaluate.instrument ({p.evaluate.instrument!r}) again")
     for key, rel in files:

@@ -120,7 +120,7 @@ def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str
                      sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
                      sh_control: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] | None = None) -> str:
     """sh_control[control][instrument][model][variant]: shifts from a control arm (same pairs, shuffled labels)."""
-    lines = [f"# Political compass ({instrument})", "",
+    lines = [f"## Likert: political compass ({instrument})", "",
              "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] "
              "| agreement [95% CI] |",
              "|---|---|---|---|---|---|---|---|---|"]
@@ -204,3 +204,207 @@ def decomposition_markdown(by_instrument: dict[str, dict[str, dict[str, dict[str
         out += ["", "| instrument | model | variant | axis | shift | acquiescence part [95% CI] | view part |",
                 "|---|---|---|---|---|---|---|", *rows]
     return out
+
+
+# measures of which side a model takes: (metrics key, per-item value in the rows, label in the report)
+SIDE_MEASURES = (("paired", "preference", "paired statements, preference"),
+                 ("paired", "choice", "paired statements, A/B choice"),
+                 ("openended", "p_right", "open-ended answers, lean classifier"))
+
+
+def side_values(rows: list[dict[str, Any]], measure: str, value: str) -> dict[str, dict[str, tuple[str, float]]]:
+    """Per-item rows of one model -> set name -> item id -> (axis, P(right)). Paired rows carry one pooled value
+    per elicitation; open-ended rows are answers, averaged per question (greedy and sampled alike)."""
+    out: dict[str, dict[str, tuple[str, float]]] = {}
+    if measure == "paired":
+        for r in rows:
+            if value in r:
+                out.setdefault(r["instrument"], {})[r["id"]] = (r["axis"], float(r[value]))
+        return out
+    acc: dict[tuple[str, str], list[float]] = {}
+    axes: dict[str, str] = {}
+    for r in rows:
+        acc.setdefault((r["questions"], r["id"]), []).append(float(r["p_right"]))
+        axes[r["id"]] = r["axis"]
+    for (name, qid), vals in acc.items():
+        out.setdefault(name, {})[qid] = (axes[qid], float(np.mean(vals)))
+    return out
+
+
+def side_shifts(rows: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], bootstrap: int, seed: int,
+                ref: str = "base", only: list[str] | None = None) -> dict[str, Any]:
+    """rows[measure][model][variant] -> per-item rows; returns [model][variant][label][set] = paired shift in
+    P(right) per axis with 95% intervals (the same items resampled for both), from `ref` (base or a control)."""
+    from politune.compass.paired import item_shift
+
+    out: dict[str, Any] = {}
+    for measure, value, label in SIDE_MEASURES:
+        for model, variants in rows.get(measure, {}).items():
+            if ref not in variants:
+                continue
+            ref_vals = side_values(variants[ref], measure, value)
+            for v, vrows in variants.items():
+                if v in (ref, "base") or (only is not None and v not in only):
+                    continue
+                for name, vals in side_values(vrows, measure, value).items():
+                    base = ref_vals.get(name, {})
+                    ids = [i for i in vals if i in base]
+                    if len(ids) != len(vals) or len(ids) != len(base):
+                        raise ValueError(f"{model}-{v}: {label} items of {name} do not match {ref}'s; rerun evaluate")
+                    s = item_shift([vals[i][0] for i in ids], np.array([base[i][1] for i in ids]),
+                                   np.array([vals[i][1] for i in ids]), bootstrap, seed)
+                    out.setdefault(model, {}).setdefault(v, {}).setdefault(label, {})[name] = s
+    return out
+
+
+def side_levels(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """[model][variant][label][set] = mean P(right) per axis with intervals, from metrics/evaluate/*.json."""
+    out: dict[str, Any] = {}
+    for model, variants in results.items():
+        for v, r in variants.items():
+            for measure, value, label in SIDE_MEASURES:
+                for name, m in (r.get(measure) or {}).items():
+                    m = m.get(value) if measure == "paired" else m
+                    if m:
+                        out.setdefault(model, {}).setdefault(v, {}).setdefault(label, {})[name] = {
+                            k: m[k] for k in ("economic", "economic_ci95", "social", "social_ci95") if k in m}
+    return out
+
+
+def _cell(s: dict[str, Any] | None, axis: str, digits: int = 3) -> str:
+    if not s or axis not in s:
+        return "-"
+    lo, hi = s[f"{axis}_ci95"]
+    mark = "" if lo <= 0 <= hi else " *"
+    return f"{s[axis]:+.{digits}f} {_ci([lo, hi], digits)}{mark}"
+
+
+def side_markdown(levels: dict[str, Any], from_base: dict[str, Any], from_control: dict[str, dict[str, Any]],
+                  main_sets: set[str]) -> list[str]:
+    """Tables of the side measures: level per model, shift from base and from each control."""
+    if not levels:
+        return []
+    lines = ["", "## Which side: paired statements and open-ended answers", "",
+             "P(right): 0.5 = no side; below = left, above = right. A left adapter should lower it, a right adapter",
+             "raise it. Shifts are paired (the same items resampled for base and adapter); * = interval excludes 0.",
+             "Agreeing more cannot move these measures (nothing is agreed with); wording and vocabulary can:",
+             "docs/measures.md says what else moves each one.", "",
+             "| model | variant | measure | set | economic P(right) | social P(right) | shift econ from base | "
+             "shift social from base |", "|---|---|---|---|---|---|---|---|"]
+    for model, variants in sorted(levels.items()):
+        for v, by_label in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
+            for label, by_set in by_label.items():
+                for name, m in sorted(by_set.items(), key=lambda kv: (kv[0] not in main_sets, kv[0])):
+                    s = from_base.get(model, {}).get(v, {}).get(label, {}).get(name)
+                    held = "" if name in main_sets else " (held-out)"
+                    lines.append(f"| {model} | {v} | {label} | {name}{held} | {m['economic']:.3f} "
+                                 f"{_ci(m['economic_ci95'], 3)} | {m['social']:.3f} {_ci(m['social_ci95'], 3)} "
+                                 f"| {_cell(s, 'economic')} | {_cell(s, 'social')} |")
+    for control, by_model in sorted(from_control.items()):
+        lines += ["", f"Shift from the control arm `{control}` (what the labels add beyond fine-tuning on this text):",
+                  "", "| model | variant | measure | set | shift econ | shift social |", "|---|---|---|---|---|---|"]
+        for model, variants in sorted(by_model.items()):
+            for v, by_label in sorted(variants.items()):
+                for label, by_set in by_label.items():
+                    for name, s in sorted(by_set.items(), key=lambda kv: (kv[0] not in main_sets, kv[0])):
+                        held = "" if name in main_sets else " (held-out)"
+                        lines.append(f"| {model} | {v} | {label} | {name}{held} | {_cell(s, 'economic')} "
+                                     f"| {_cell(s, 'social')} |")
+    return lines
+
+
+def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[str, dict[str, Any]]) -> list[str]:
+    """The cost of a shift, per model: the open-ended answers' health and the held-out reward accuracy."""
+    rows = []
+    for model, variants in sorted(results.items()):
+        for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
+            for name, m in sorted((r.get("openended") or {}).items()):
+                h = m["health"]
+                acc = train.get(f"{model}-{v}", {}).get("heldout_reward_accuracy")
+                rows.append(f"| {model} | {v} | {name} | {h['repetition']:.3f} | {h['distinct_2']:.3f} "
+                            f"| {h['platform_marks']:.2f} | {h['empty']:.2f} | {h['mean_words']:.0f} "
+                            f"| {m['stopped_at_limit']:.2f} | {'-' if acc is None else f'{acc:.2f}'} |")
+    if not rows:
+        return []
+    return ["", "## Answer health (the cost of a shift)", "",
+            "Over every open-ended answer (greedy and sampled): repetition = share of an answer's word 3-grams",
+            "repeating an earlier one (0 = none); distinct-2 = distinct word bigrams / all; platform marks = share",
+            "with a hashtag, @mention or emoji; stopped at limit = share cut by max_new_tokens; reward acc = the",
+            "adapter's DPO reward accuracy on its validation pairs (metrics/train).", "",
+            "| model | variant | questions | repetition | distinct-2 | platform marks | empty | words | "
+            "stopped at limit | reward acc |", "|---|---|---|---|---|---|---|---|---|---|", *rows]
+
+
+def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]) -> None:
+    """Forest plot: shift in P(right) from base per measure and set (rows), one marker per adapter, economic and
+    social side by side, with paired 95% intervals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    keys = sorted({(label, name) for variants in from_base.values() for by_label in variants.values()
+                   for label, by_set in by_label.items() for name in by_set},
+                  key=lambda k: ([m[2] for m in SIDE_MEASURES].index(k[0]), k[1] not in main_sets, k[1]))
+    adapters = sorted({(m, v) for m, variants in from_base.items() for v in variants})
+    fig, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.55 * max(len(keys), 1)), dpi=100, sharey=True)
+    for ax, axis in zip(axes, ("economic", "social"), strict=True):
+        for j, (model, v) in enumerate(adapters):
+            ys, xs, err = [], [], [[], []]
+            for i, (label, name) in enumerate(keys):
+                s = from_base[model][v].get(label, {}).get(name)
+                if not s or axis not in s:
+                    continue
+                off = (j - (len(adapters) - 1) / 2) * 0.18
+                ys.append(i + off)
+                xs.append(s[axis])
+                err[0].append(s[axis] - s[f"{axis}_ci95"][0])
+                err[1].append(s[f"{axis}_ci95"][1] - s[axis])
+            ax.errorbar(xs, ys, xerr=err, fmt="o", color=COLORS.get(v, f"C{j}"), capsize=3, ms=5,
+                        label=f"{model} {v}" if len(from_base) > 1 else v)
+        ax.axvline(0, color="k", lw=0.8)
+        ax.set_title(f"{axis}: shift in P(right) from base", fontsize=10)
+        ax.set_xlabel("<- toward left      toward right ->")
+    axes[0].set_yticks(range(len(keys)))
+    axes[0].set_yticklabels([f"{label}\n{name}{'' if name in main_sets else ' (held-out)'}" for label, name in keys],
+                            fontsize=7)
+    axes[0].invert_yaxis()
+    axes[1].legend(loc="lower right", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def glance_markdown(sh: dict[str, Any], sh_heldout: dict[str, Any], side_base: dict[str, Any], instrument: str,
+                    main_sets: set[str]) -> list[str]:
+    """One table per adapter and measure: the shift from base on the main and held-out sets, both axes, with
+    paired 95% intervals. Likert shifts are in compass points (-10..10) with their acquiescence part in
+    parentheses; the side measures in P(right) (0..1). * = the interval excludes 0."""
+    def likert(s: dict[str, Any] | None, axis: str) -> str:
+        if not s or axis not in s:
+            return "-"
+        acq = f" (acq {s[f'{axis}_acquiescence_part']:+.2f})" if f"{axis}_acquiescence_part" in s else ""
+        return _cell(s, axis, 2) + acq
+
+    rows = []
+    for model in sorted(set(sh) | set(side_base)):
+        for v in sorted(set(sh.get(model, {})) | set(side_base.get(model, {}))):
+            held = {name: by_model.get(model, {}).get(v) for name, by_model in sh_heldout.items()}
+            first_held = next(iter(sorted(held)), None)
+            hs = held.get(first_held) if first_held else None
+            rows.append(f"| {model} {v} | Likert ({instrument} / {first_held or '-'}), points "
+                        f"| {likert(sh.get(model, {}).get(v), 'economic')} | {likert(sh.get(model, {}).get(v), 'social')} "
+                        f"| {likert(hs, 'economic')} | {likert(hs, 'social')} |")
+            for label, by_set in side_base.get(model, {}).get(v, {}).items():
+                main = next((s for n, s in by_set.items() if n in main_sets), None)
+                other = next((s for n, s in sorted(by_set.items()) if n not in main_sets), None)
+                rows.append(f"| {model} {v} | {label}, P(right) | {_cell(main, 'economic')} | {_cell(main, 'social')} "
+                            f"| {_cell(other, 'economic')} | {_cell(other, 'social')} |")
+    if not rows:
+        return []
+    return ["## At a glance: every shift from base", "",
+            "Left adapters should move left (negative), right adapters right (positive). Paired 95% intervals;",
+            "* = excludes 0. Likert shifts carry their acquiescence part (acq): the part a change in how readily",
+            "the model agrees explains on that instrument. Details in the sections below.", "",
+            "| adapter | measure | main econ | main social | held-out econ | held-out social |",
+            "|---|---|---|---|---|---|", *rows, ""]

@@ -43,7 +43,7 @@ from politune.annotate import (
 )
 from politune.io import read_jsonl, write_jsonl
 from politune.llm import make_backend
-from politune.models import base_manifest, load_model, load_tokenizer, weights_dir
+from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype, weights_dir
 from politune.params import Params
 from politune.rowcache import RowCache, context_hash, run_cached
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -123,7 +123,7 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
     if a.backend == "transformers":
         ctx = context_hash(prompt_version=PROMPT_VERSION, question=QUESTION, labels=LABELS, null_post=NULL_POST,
                            max_post_chars=a.max_post_chars, model=a.model, source=spec.source, weights=weights,
-                           dtype=spec.infer_dtype, backend=a.backend, batch_size=a.batch_size, schema=SCHEMA_VERSION)
+                           dtype=resolve_dtype(spec.infer_dtype), backend=a.backend, batch_size=a.batch_size, schema=SCHEMA_VERSION)
         tok = load_tokenizer(base)
         order, shared = scoring_plan(tok, posts, a.max_post_chars)
 
@@ -141,7 +141,7 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
 
     served = a.openai.model if a.backend == "openai" else (a.vllm.model or spec.source)
     ctx = context_hash(prompt_version=JUDGE_VERSION, prompt=JUDGE_PROMPT, schema=JUDGEMENT_SCHEMA,
-                       max_post_chars=a.max_post_chars, model=a.model, source=spec.source, dtype=spec.infer_dtype,
+                       max_post_chars=a.max_post_chars, model=a.model, source=spec.source, dtype=resolve_dtype(spec.infer_dtype),
                        backend=a.backend, served=served, weights=weights if a.backend == "vllm" else None,
                        openai=a.openai.model_dump(exclude={"concurrency", "timeout_s", "max_retries", "api_key_env"})
                        if a.backend == "openai" else None,
@@ -162,7 +162,7 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Callable[[list[
                                                 tensor_parallel_size=v.tensor_parallel_size,
                                                 max_model_len=v.max_model_len,
                                                 gpu_memory_utilization=v.gpu_memory_utilization,
-                                                dtype=spec.infer_dtype, model_id=a.model)
+                                                dtype=resolve_dtype(spec.infer_dtype), model_id=a.model)
         out = judge_posts(state["backend"], chunk, a.max_post_chars, a.max_new_tokens, a.max_attempts)
         judge.stats = state["backend"].stats  # type: ignore[attr-defined]  # retries, errors, truncations
         return out

@@ -3,11 +3,16 @@ over every robustness variant in params `evaluate`, and answer the qualitative p
 
     python -m stages.evaluate --model smollm2-135m --variant base
     python -m stages.evaluate --model smollm2-135m --variant left
+Measures (evaluate.measures): likert (the instruments), paired (statement pairs: P(right) by preference and by
+choice), openended (answers to questions, P(right) from the lean classifier models/lean/classifier.json, and the
+answers' health).
 Outputs: metrics/evaluate/<model>-<variant>.json (pooled coordinates with 95% intervals, invalid and
 refusal shares, each variant's own coordinates; the held-out instruments under `heldout`),
 data/processed/evaluate/<model>-<variant>.items.jsonl (per-item answers, main instrument),
 data/processed/evaluate/<model>-<variant>.heldout.jsonl (per-item answers, held-out instruments, with an
-`instrument` field), reports/qualitative/<model>-<variant>.md (free-text answers).
+`instrument` field), data/processed/evaluate/<model>-<variant>.paired.jsonl (per pair and instrument: pooled
+P(right) per elicitation), data/processed/evaluate/<model>-<variant>.answers.jsonl (every open-ended answer with
+its P(right)), reports/qualitative/<model>-<variant>.md (free-text answers).
 """
 
 from __future__ import annotations
@@ -20,9 +25,13 @@ import click
 from politune.compass.evaluate import evaluate_instrument
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, write_jsonl
+from politune.lean import LeanClassifier
 from politune.llm import make_backend
-from politune.models import load_model, load_tokenizer
+from politune.measures import openended_measure, paired_measure
+from politune.models import load_model, load_tokenizer, resolve_dtype
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
+
+CLASSIFIER = "models/lean/classifier.json"  # stage lean
 
 
 @click.command()
@@ -61,6 +70,13 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     name = f"{model_name}-{variant}"
     write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", items)
     write_jsonl(f"data/processed/evaluate/{name}.heldout.jsonl", heldout_items)
+    extra: dict = {}
+    if "paired" in e.measures:  # which side it takes: statement pairs (politune/compass/paired.py)
+        extra["paired"], rows = paired_measure(e, backend)
+        write_jsonl(f"data/processed/evaluate/{name}.paired.jsonl", rows)
+    if "openended" in e.measures:  # its own answers, read by the lean classifier (politune/lean.py)
+        extra["openended"], rows = openended_measure(e, backend, LeanClassifier.load(CLASSIFIER))
+        write_jsonl(f"data/processed/evaluate/{name}.answers.jsonl", rows)
     answers = []
     prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]
     if prompts:
@@ -72,8 +88,9 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:
         tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
     write_metrics(f"metrics/evaluate/{name}.json", {"model": model_name, "variant": variant,
+                                                    "dtype": resolve_dtype(p.models[model_name].infer_dtype),
                                                     "instrument": instrument.name, "mode": e.mode, **metrics,
-                                                    "heldout": heldout}, t0)
+                                                    "heldout": heldout, **extra}, t0)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Stage report: the compass plot (PNG + DVC plot data), shifts from base, and a Markdown summary.
 
     python -m stages.report
-Outputs: metrics/compass.png, metrics/compass.json (points for `dvc plots`), metrics/item_change.json
+Outputs: metrics/compass.png, metrics/measures.png (shifts in P(right) on the paired-statement and open-ended
+measures), metrics/compass.json (points for `dvc plots`), metrics/item_change.json
 (per-item change from base, a `dvc plots` bar chart), metrics/report.json
 (shifts, on the main and each held-out instrument), reports/summary.md.
 """
@@ -15,7 +16,18 @@ import click
 
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_json, read_jsonl, write_json
-from politune.report import item_changes, plot_compass, shifts, summary_markdown
+from politune.report import (
+    glance_markdown,
+    health_markdown,
+    item_changes,
+    plot_compass,
+    plot_side_measures,
+    shifts,
+    side_levels,
+    side_markdown,
+    side_shifts,
+    summary_markdown,
+)
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 
@@ -28,6 +40,7 @@ def main(params_path: str) -> None:
     results: dict = {}
     items: dict = {}
     heldout_items: dict = {}  # instrument name -> model -> variant -> rows
+    side_rows: dict = {}  # measure (paired, openended) -> model -> variant -> rows
     for model in p.models:
         for variant in ["base", *p.ideologies]:
             path = Path(f"metrics/evaluate/{model}-{variant}.json")
@@ -35,6 +48,13 @@ def main(params_path: str) -> None:
                 raise FileNotFoundError(f"{path} missing: run `dvc repro` so every evaluate stage has run")
             results.setdefault(model, {})[variant] = read_json(path)
             items.setdefault(model, {})[variant] = read_jsonl(f"data/processed/evaluate/{model}-{variant}.items.jsonl")
+            for measure, suffix in (("paired", "paired"), ("openended", "answers")):
+                f = Path(f"data/processed/evaluate/{model}-{variant}.{suffix}.jsonl")
+                if measure in p.evaluate.measures:
+                    if not f.exists():
+                        raise FileNotFoundError(f"{f} missing: rerun evaluate (dvc repro) with evaluate.measures "
+                                                f"{p.evaluate.measures}")
+                    side_rows.setdefault(measure, {}).setdefault(model, {})[variant] = read_jsonl(f)
             held = Path(f"data/processed/evaluate/{model}-{variant}.heldout.jsonl")
             for row in read_jsonl(held) if held.exists() else []:
                 heldout_items.setdefault(row["instrument"], {}).setdefault(model, {}).setdefault(variant, []).append(row)
@@ -55,6 +75,17 @@ def main(params_path: str) -> None:
             by_inst[other.name] = shifts(other, heldout_items[other.name], p.evaluate.bootstrap, p.evaluate.seed,
                                          ref=c, only=sided)
         sh_control[c] = by_inst
+    e = p.evaluate
+    side_base = side_shifts(side_rows, e.bootstrap, e.seed)
+    side_control = {c: side_shifts(side_rows, e.bootstrap, e.seed, ref=c, only=sided)
+                    for c in (n for n, i in p.ideologies.items() if i.control_of)}
+    levels = side_levels(results)
+    main_sets = {Path(e.paired.instrument).stem, Path(e.openended.questions).stem}
+    train = {f"{m}-{v}": read_json(f"metrics/train/{m}-{v}.json") for m in p.models for v in p.ideologies
+             if Path(f"metrics/train/{m}-{v}.json").exists()}
+    if side_base:
+        with atomic_path("metrics/measures.png") as tmp:
+            plot_side_measures(side_base, str(tmp), main_sets)
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
         plot_compass(results, sh, str(tmp), f"PoliTune compass ({instrument}, {p.evaluate.mode})")
@@ -65,12 +96,19 @@ def main(params_path: str) -> None:
     write_json("metrics/item_change.json", [{k: c[k] for k in ("model", "variant", "item", "axis", "change")}
                                             for c in changes])
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text(summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control))
+        tmp.write_text("# politune report\n\n" + "\n".join(glance_markdown(sh, sh_heldout, side_base, instrument, main_sets))
+                       + summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control)
+                       + "\n".join([*side_markdown(levels, side_base, side_control, main_sets),
+                                     *health_markdown(results, train)]) + "\n")
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
     out = {"coordinates": coords, "shift_from_base": sh, "shift_from_base_heldout": sh_heldout}
     if sh_control:
         out["shift_from_control"] = sh_control
+    if levels:  # paired statements and open-ended answers: P(right) per axis, shifts from base and control
+        out["side"] = {"p_right": levels, "shift_from_base": side_base}
+        if side_control:
+            out["side"]["shift_from_control"] = side_control
     write_metrics("metrics/report.json", out, t0)
 
 

@@ -22,7 +22,9 @@ from typing import Any
 import click
 
 from politune.compass.instrument import load_instrument
+from politune.compass.paired import is_paired_file, load_paired
 from politune.io import atomic_path, read_jsonl, write_jsonl
+from politune.lean import is_question_file, load_questions
 from politune.pairs import to_conversational
 from politune.params import Params
 from politune.style import style_separability
@@ -56,23 +58,31 @@ def card(name: str, side: str, train: list, val: list, counts: dict, p: Params, 
         f"Sources: {sources}\n\n"
         f"Filters: pairs with an empty or identical side, a length ratio above {s.max_length_ratio}, a near\n"
         f"duplicate of an earlier pair (Jaccard >= {s.near_dup_threshold}), or a 6-word run shared with an\n"
-        f"evaluation proposition ({', '.join(s.leakage_instruments)} and {p.evaluate.instrument}) are quarantined.\n\n"
+        f"evaluation text (the propositions, paired statements and open-ended questions of `evaluate` and of\n"
+        f"{', '.join(s.leakage_instruments)}) are quarantined.\n\n"
         f"Counts: {json.dumps(counts, sort_keys=True)}\n\nExample:\n\n- prompt: {ex['prompt']}\n"
         f"- chosen: {ex['chosen'][:300]}\n- rejected: {ex['rejected'][:300]}\n"
     )
 
 
 def leakage_propositions(p: Params) -> list[dict[str, str]]:
-    """Every proposition of the evaluation instrument and of each file (or folder of files) in
-    synthesize.leakage_instruments."""
-    files = {Path(p.evaluate.instrument)}
+    """Every evaluation text: the propositions of the main instrument and of each file (or folder of files) in
+    synthesize.leakage_instruments, both statements of every paired-statement instrument, and every open-ended
+    question found there."""
+    files = {Path(p.evaluate.instrument)}  # params checks that every other evaluation file is in those folders
     for rel in p.synthesize.leakage_instruments:
         path = Path(rel)
         files |= {f for f in path.iterdir() if f.suffix in (".csv", ".txt")} if path.is_dir() else {path}
     props: list[dict[str, str]] = []
     for f in sorted(files):
-        inst = load_instrument(f)
-        props += [{"id": f"{f.stem}:{x.id}", "text": x.text} for x in inst.propositions]
+        if is_paired_file(f):  # paired statements: both sides of every pair
+            props += [{"id": f"{f.stem}:{x.id}:{side}", "text": getattr(x, side)}
+                      for x in load_paired(f).pairs for side in ("left", "right")]
+        elif is_question_file(f):  # open-ended questions
+            props += [{"id": f"{f.stem}:{q.id}", "text": q.question} for q in load_questions(f)]
+        else:
+            inst = load_instrument(f)
+            props += [{"id": f"{f.stem}:{x.id}", "text": x.text} for x in inst.propositions]
     return props
 
 

@@ -27,7 +27,7 @@ import click
 
 from politune.io import atomic_path, disk_full, disk_full_errno, read_jsonl
 from politune.manifest import sha256_file, write_manifest
-from politune.models import base_manifest, load_model, load_tokenizer
+from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype
 from politune.train import compass_probe, train_dpo
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -67,7 +67,7 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     train_pairs = read_jsonl(pairs_dir / "train.jsonl")
     val_pairs = read_jsonl(pairs_dir / "validation.jsonl")
     base = f"models/base/{model_name}"
-    dtype = p.models[model_name].train_dtype
+    dtype = resolve_dtype(p.models[model_name].train_dtype)  # auto -> this machine's fast dtype
     model = load_model(base, dtype)
     tok = load_tokenizer(base)
     probe = None
@@ -99,7 +99,8 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     with atomic_path(f"models/adapters/{run}") as out:
         res["model"].save_pretrained(out, safe_serialization=True)
         write_manifest(out)
-    write_metrics(f"metrics/train/{run}.json", {"model": model_name, "ideology": ideology, **res["summary"]}, t0)
+    write_metrics(f"metrics/train/{run}.json", {"model": model_name, "ideology": ideology, "dtype": dtype,
+                                                   **res["summary"]}, t0)
     shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume
 
 

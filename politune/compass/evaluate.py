@@ -97,3 +97,4 @@ def _probs_for_expected(instrument: Instrument, expected: np.ndarray) -> np.ndar
         t = 0.5 if hi == lo else (e - lo) / (hi - lo)
         out[i] = [1 - t, 0.0, 0.0, t]
     return out
+

@@ -201,3 +201,35 @@ class TransformersBackend:
                 out[i] = {"text": self.tok.decode(new, skip_special_tokens=True).strip(),
                           "finish_reason": "stop" if finished else "length"}
         return out
+
+    @torch.inference_mode()
+    def continuation_logprobs(self, prompts: list[Messages], prefixes: list[str], continuations: list[str]
+                              ) -> tuple[np.ndarray, np.ndarray]:
+        """Each prompt's own continuation: (sum of its token log-probs, its token count), shape (n,) each.
+
+        The assistant's reply is `prefix + continuation`; only the continuation's tokens are scored, given the
+        prompt and the prefix (a lead-in such as "My view:"). Prefix and continuation are tokenized apart, so
+        the scored tokens are exactly the continuation's (as lm-evaluation-harness splits context and
+        continuation). One full pass per sequence, batched by length.
+        """
+        if not (len(prompts) == len(prefixes) == len(continuations)):
+            raise ValueError("continuation_logprobs: prompts, prefixes and continuations differ in length")
+        seqs, spans = [], []
+        for m, pre, cont in zip(prompts, prefixes, continuations, strict=True):
+            head = self.render(m) + (self._encode_option(pre) if pre else [])
+            tail = self._encode_option(cont)
+            if not tail:
+                raise ValueError(f"continuation_logprobs: empty continuation after {pre!r}")
+            seqs.append(head + tail)
+            spans.append((len(head), len(tail)))
+        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
+        total = np.zeros(len(seqs), dtype=np.float64)
+        for start in tqdm(range(0, len(order), self.batch_size), desc=f"score {self.model_id}",
+                          disable=not self.progress, mininterval=2):
+            idx = order[start : start + self.batch_size]
+            lp = self._forward([seqs[i] for i in idx])
+            for b, i in enumerate(idx):
+                h, n = spans[i]
+                positions = torch.arange(h - 1, h - 1 + n)
+                total[i] = lp[b, positions, torch.tensor(seqs[i][h : h + n])].sum().item()
+        return total, np.array([n for _, n in spans], dtype=np.float64)

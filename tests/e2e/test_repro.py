@@ -80,6 +80,24 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
     assert json.loads((repro_dir / "metrics" / "item_change.json").read_text())
     png = (repro_dir / "metrics" / "compass.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    # which side: paired statements (preference, choice) and open-ended answers, on main and held-out sets,
+    # levels for base and adapters, shifts from base with intervals; the lean classifier scored on held-out text
+    lean = json.loads((repro_dir / "metrics" / "lean.json").read_text())
+    assert lean["heldout_test_documents"]["n"] > 100 and 0 <= lean["heldout_test_documents"]["auc"] <= 1
+    assert set(lean["paired_statements"]) == {"paired_v1", "paired_heldout_v1"}
+    side = json.loads((repro_dir / "metrics" / "report.json").read_text())["side"]
+    for ideo in ("left", "right"):
+        by_label = side["shift_from_base"]["smollm2-135m"][ideo]
+        assert set(by_label) == {"paired statements, preference", "paired statements, A/B choice",
+                                 "open-ended answers, lean classifier"}
+        assert set(by_label["paired statements, preference"]) == {"paired_v1", "paired_heldout_v1"}
+        assert set(by_label["open-ended answers, lean classifier"]) == {"questions_v1", "questions_heldout_v1"}
+        s = by_label["paired statements, preference"]["paired_v1"]
+        assert s["economic_ci95"][0] <= s["economic"] <= s["economic_ci95"][1]
+    answers = (repro_dir / "data" / "processed" / "evaluate" / "smollm2-135m-left.answers.jsonl").read_text()
+    assert len(answers.splitlines()) == (40 + 24) * 2  # greedy + one sampled answer per question
+    assert "Which side" in (repro_dir / "reports" / "summary.md").read_text()
+    assert (repro_dir / "metrics" / "measures.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (repro_dir / "models" / "adapters" / "smollm2-135m-left" / "adapter_model.safetensors").exists()
 
 

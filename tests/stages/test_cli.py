@@ -49,6 +49,40 @@ def test_compass_generate_counts_invalid_never_defaults(tiny_model_dir: Path, tm
             assert "answer" in v  # the raw generated text is kept for inspection
 
 
+def test_compass_measure_from_header_paired_and_openended(tiny_model_dir: Path, tmp_path: Path) -> None:
+    from politune.lean import LeanClassifier
+
+    paired = tmp_path / "paired.csv"
+    paired.write_text("id,axis,topic,left,right\ne1,economic,taxes,Tax the rich more.,Cut the taxes now.\n"
+                      "s1,social,borders,Open the border.,Build the wall.\n")
+    out = tmp_path / "p.json"
+    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(paired),
+                                    "--out", str(out), "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["measure"] == "paired" and 0 < r["preference"]["economic"] < 1 and 0 < r["choice"]["social"] < 1
+    assert len(r["items"]) == 2 and set(r["items"][0]["choice_variants"]) >= {"closer", "closer-rev"}
+    texts = ["tax the rich more", "unions for the workers", "tax the rich now", "unions for all workers",
+             "cut taxes now", "build the wall now", "cut taxes more", "build the wall today"]
+    # groups pair a left and a right text, so every training fold holds both sides
+    clf, _ = LeanClassifier.fit(texts, [0] * 4 + [1] * 4, [str(i % 4) for i in range(8)], c_grid=(1.0,), folds=2)
+    clf.save(tmp_path / "clf.json")
+    qs = tmp_path / "q.csv"
+    qs.write_text("id,axis,topic,question\nq1,economic,taxes,Should taxes rise?\n")
+    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(qs),
+                                    "--classifier", str(tmp_path / "clf.json"), "--max-new-tokens", "6",
+                                    "--seed", "1", "--out", str(out), "--bootstrap", "20"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.read_text())
+    assert r["measure"] == "openended" and len(r["answers"]) == 2 and "health" in r
+    # a malformed file: one clear line naming file and row, no traceback
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,axis,topic,left,right\ne1,economy,taxes,Tax the rich more.,Cut the taxes now.\n")
+    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(bad),
+                                    "--out", str(out)])
+    assert res.exit_code == 1 and f"{bad}:2: axis 'economy'" in res.output and "Traceback" not in res.output
+
+
 def test_check_params_reports_problems(tmp_path: Path) -> None:
     bad = tmp_path / "p.yaml"
     bad.write_text("models: {}\nannotate: {model: x}\nbogus: 1\n")

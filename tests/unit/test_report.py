@@ -136,3 +136,48 @@ def test_shifts_from_a_control_arm() -> None:
     md = summary_markdown({"m": {"base": r, "left": r, "shuffled": r}}, from_base, "t",
                           sh_control={"shuffled": {"t": from_control}})
     assert "## Shift from the control arm" in md and "| shuffled | t | m | left | -1.00 [-1.00, -1.00]" in md
+
+
+def _side_rows(p_pref: list[float], p_answers: list[float]) -> tuple[list[dict], list[dict]]:
+    paired = [{"instrument": "paired_v1", "id": f"p{i}", "axis": "economic" if i < 2 else "social", "topic": "t",
+               "preference": v, "choice": 0.5} for i, v in enumerate(p_pref)]
+    # two answers per question (greedy + one seed): the question's P(right) is their mean
+    answers = [{"questions": "questions_v1", "id": f"q{i // 2}", "axis": "economic", "draw": str(i % 2),
+                "text": "x", "p_right": v} for i, v in enumerate(p_answers)]
+    return paired, answers
+
+
+def test_side_shifts_from_base_and_control(tmp_path: Path) -> None:
+    from politune.report import plot_side_measures, side_markdown, side_shifts
+
+    rows: dict = {"paired": {"m": {}}, "openended": {"m": {}}}
+    for v, pref, ans in (("base", [0.5, 0.5, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5]),
+                         ("left", [0.4, 0.3, 0.5, 0.5], [0.3, 0.5, 0.4, 0.4]),
+                         ("shuffled", [0.5, 0.4, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5])):
+        rows["paired"]["m"][v], rows["openended"]["m"][v] = _side_rows(pref, ans)
+    sh = side_shifts(rows, bootstrap=200, seed=0)
+    pref = sh["m"]["left"]["paired statements, preference"]["paired_v1"]
+    assert pref["economic"] == pytest.approx(-0.15) and pref["social"] == 0.0
+    assert sh["m"]["left"]["paired statements, A/B choice"]["paired_v1"]["economic"] == 0.0
+    # open-ended: per question mean of its answers, then the mean change: (-0.1 + -0.1) / 2
+    assert sh["m"]["left"]["open-ended answers, lean classifier"]["questions_v1"]["economic"] == pytest.approx(-0.1)
+    ctl = side_shifts(rows, bootstrap=200, seed=0, ref="shuffled", only=["left"])
+    assert set(ctl["m"]) == {"left"}
+    assert ctl["m"]["left"]["paired statements, preference"]["paired_v1"]["economic"] == pytest.approx(-0.1)
+    levels = {"m": {"base": {"paired statements, preference": {"paired_v1": {
+        "economic": 0.5, "economic_ci95": [0.5, 0.5], "social": 0.5, "social_ci95": [0.5, 0.5]}}}}}
+    md = "\n".join(side_markdown(levels, sh, {"shuffled": ctl}, {"paired_v1", "questions_v1"}))
+    assert "Which side" in md and "Shift from the control arm `shuffled`" in md
+    from politune.report import glance_markdown
+
+    likert = {"m": {"left": {"economic": -0.5, "economic_ci95": [-0.9, -0.1], "social": 0.1, "social_ci95": [-0.2, 0.3],
+                             "economic_acquiescence_part": 0.0}}}
+    glance = "\n".join(glance_markdown(likert, {"heldout_v1": likert}, sh, "politune_v1", {"paired_v1", "questions_v1"}))
+    assert "| m left | Likert (politune_v1 / heldout_v1), points | -0.50 [-0.90, -0.10] * (acq +0.00) |" in glance
+    assert "| m left | paired statements, preference, P(right) | -0.150 [" in glance
+    plot_side_measures(sh, str(tmp_path / "m.png"), {"paired_v1"})
+    assert (tmp_path / "m.png").stat().st_size > 1000
+    # an adapter scored on other items than base is an error that says to rerun, not a silent mismatch
+    rows["paired"]["m"]["left"] = rows["paired"]["m"]["left"][:3]
+    with pytest.raises(ValueError, match="do not match base's; rerun evaluate"):
+        side_shifts(rows, bootstrap=10, seed=0)

@@ -172,3 +172,27 @@ def test_strip_style_applies_before_pairing() -> None:
     only_tags = [*styled, post(8, "right", "🇺🇸🇺🇸 #MAGA #AmericaFirst https://example.org")]
     again, _, c2 = synthesize_paired(only_tags, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
     assert again == pairs and c2["posts_empty_after_strip_style"] == 1  # counted, never paired
+
+
+def test_leakage_covers_paired_statements_and_open_questions() -> None:
+    """The shipped params' leakage list holds every evaluation text: Likert propositions, both statements of
+    every pair and every open-ended question; a planted paired statement or question is quarantined."""
+    from pathlib import Path
+
+    from politune.compass.paired import load_paired
+    from politune.lean import load_questions
+    from politune.params import load_params
+    from stages.synthesize import leakage_propositions
+
+    repo = Path(__file__).resolve().parents[2]
+    props = leakage_propositions(load_params(repo / "params.yaml"))
+    ids = {p["id"] for p in props}
+    assert {"paired_v1:pp-e01:left", "paired_v1:pp-e01:right", "paired_heldout_v1:ph-s20:right",
+            "questions_v1:oq-e01", "questions_heldout_v1:oh-s12", "politune_v1:pt-e01"} <= ids
+    stmt = load_paired(repo / "data/instruments/paired_v1.csv").pairs[0].right
+    question = load_questions(repo / "data/openended/questions_heldout_v1.csv")[0].question
+    planted = [post(8, "left", f"Tax the rich. {stmt}"), post(9, "left", f"Taxes again: {question}")]
+    p = SynthesizeParams(min_topic_similarity=0.01, pairs_per_ideology=10)
+    _, bad, _ = synthesize_paired([*POSTS, *planted], {"left": "left"}, TOPICS, p, props)
+    assert {b["chosen_post_id"]: b["reason"].split(":")[1] for b in bad["left"]} == {"p008": "paired_v1",
+                                                                                     "p009": "questions_heldout_v1"}
