@@ -271,6 +271,13 @@ def side_levels(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]
     return out
 
 
+def _level(m: dict[str, Any], axis: str) -> str:
+    if axis not in m:
+        return "-"
+    lo, hi = m[f"{axis}_ci95"]
+    return f"{m[axis]:.3f} [{lo:.3f}, {hi:.3f}]"
+
+
 def _cell(s: dict[str, Any] | None, axis: str, digits: int = 3) -> str:
     if not s or axis not in s:
         return "-"
@@ -297,8 +304,8 @@ def side_markdown(levels: dict[str, Any], from_base: dict[str, Any], from_contro
                 for name, m in sorted(by_set.items(), key=lambda kv: (kv[0] not in main_sets, kv[0])):
                     s = from_base.get(model, {}).get(v, {}).get(label, {}).get(name)
                     held = "" if name in main_sets else " (held-out)"
-                    lines.append(f"| {model} | {v} | {label} | {name}{held} | {m['economic']:.3f} "
-                                 f"{_ci(m['economic_ci95'], 3)} | {m['social']:.3f} {_ci(m['social_ci95'], 3)} "
+                    lines.append(f"| {model} | {v} | {label} | {name}{held} | {_level(m, 'economic')} "
+                                 f"| {_level(m, 'social')} "
                                  f"| {_cell(s, 'economic')} | {_cell(s, 'social')} |")
     for control, by_model in sorted(from_control.items()):
         lines += ["", f"Shift from the control arm `{control}` (what the labels add beyond fine-tuning on this text):",
@@ -320,7 +327,7 @@ def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[s
         for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
             for name, m in sorted((r.get("openended") or {}).items()):
                 h = m["health"]
-                acc = train.get(f"{model}-{v}", {}).get("heldout_reward_accuracy")
+                acc = train.get(f"{model}-{v}", {}).get("eval_rewards_accuracies")
                 rows.append(f"| {model} | {v} | {name} | {h['repetition']:.3f} | {h['distinct_2']:.3f} "
                             f"| {h['platform_marks']:.2f} | {h['empty']:.2f} | {h['mean_words']:.0f} "
                             f"| {m['stopped_at_limit']:.2f} | {'-' if acc is None else f'{acc:.2f}'} |")
@@ -330,7 +337,7 @@ def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[s
             "Over every open-ended answer (greedy and sampled): repetition = share of an answer's word 3-grams",
             "repeating an earlier one (0 = none); distinct-2 = distinct word bigrams / all; platform marks = share",
             "with a hashtag, @mention or emoji; stopped at limit = share cut by max_new_tokens; reward acc = the",
-            "adapter's DPO reward accuracy on its validation pairs (metrics/train).", "",
+            "adapter's DPO reward accuracy on its validation pairs (eval_rewards_accuracies in metrics/train).", "",
             "| model | variant | questions | repetition | distinct-2 | platform marks | empty | words | "
             "stopped at limit | reward acc |", "|---|---|---|---|---|---|---|---|---|---|", *rows]
 

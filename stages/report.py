@@ -96,7 +96,8 @@ def main(params_path: str) -> None:
     write_json("metrics/item_change.json", [{k: c[k] for k in ("model", "variant", "item", "axis", "change")}
                                             for c in changes])
     with atomic_path("reports/summary.md") as tmp:
-        tmp.write_text("# politune report\n\n" + "\n".join(glance_markdown(sh, sh_heldout, side_base, instrument, main_sets))
+        glance = glance_markdown(sh, sh_heldout, side_base, instrument, main_sets)
+        tmp.write_text("# politune report\n\n" + "".join(line + "\n" for line in glance)
                        + summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control)
                        + "\n".join([*side_markdown(levels, side_base, side_control, main_sets),
                                      *health_markdown(results, train)]) + "\n")

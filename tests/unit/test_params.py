@@ -115,3 +115,17 @@ def test_heldout_instruments_checked(repo_copy: Path) -> None:
     msg = str(e.value)
     assert "evaluate.heldout_instruments.1: 'data/instruments/nope.csv' does not exist" in msg
     assert "evaluate.heldout_instruments lists evaluate.instrument" in msg
+
+
+def test_dtype_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch) -> None:  # noqa: ANN001
+    import politune.models as models
+
+    assert models.resolve_dtype("float32") == "float32" and models.resolve_dtype("bfloat16") == "bfloat16"
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: False)
+    assert models.resolve_dtype("auto") == "float32"  # AVX2-only: bfloat16 is emulated, ~100x slower
+    monkeypatch.setattr(models, "cpu_has_native_bf16", lambda: True)
+    assert models.resolve_dtype("auto") == "bfloat16"
+    import torch
+
+    assert models.torch_dtype("auto") is torch.bfloat16
