@@ -54,7 +54,7 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
     rows.append(("paired, all", "", total))
     clf = LeanClassifier.load("models/lean/classifier.json")
     t0 = time.time()
-    m, _ = openended_measure(e, backend, clf)
+    m, _ = openended_measure(e, backend, clf.predict_right)
     total = time.time() - t0
     draws = 1 + len(e.openended.seeds)
     for name, r in m.items():

@@ -163,7 +163,7 @@ def _score(model_dir: str, adapter: str | None, instrument: str, mode: str, temp
         tok = load_tokenizer(model_dir)
         backend = TransformersBackend(load_model(model_dir, dtype, adapter=adapter), tok, model_id=model_dir)
         answers = answer_questions(backend, qs, max_new_tokens, temperature, 50, list(seeds))
-        m, _ = score_answers(clf, qs, answers, bootstrap, 0)
+        m, _ = score_answers(clf.predict_right, qs, answers, bootstrap, 0)
         return {**head, "questions": Path(instrument).stem, **m, "answers": answers}
     p = EvaluateParams(instrument=instrument, mode=mode, templates=list(templates), reverse_order=reverse,  # type: ignore[arg-type]
                        forced=not unforced, bootstrap=bootstrap,

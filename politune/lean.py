@@ -18,6 +18,7 @@ import csv
 import json
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -195,18 +196,21 @@ def answer_questions(gen: Any, questions: list[Question], max_new_tokens: int, t
     return rows
 
 
-def score_answers(clf: LeanClassifier, questions: list[Question], rows: list[dict[str, Any]], bootstrap: int,
-                  seed: int) -> tuple[dict[str, Any], list[float]]:
-    """Per axis: mean P(right) over the questions (each question's P averaged over its answers) with a bootstrap
-    95% interval; plus the answers' health. Returns (metrics, per-question pooled P(right) in question order)."""
+def score_answers(predict: Callable[[list[str]], np.ndarray], questions: list[Question], rows: list[dict[str, Any]],
+                  bootstrap: int, seed: int) -> tuple[dict[str, Any], list[float]]:
+    """Per axis: mean P(right) over the questions (each question's P averaged over its scored answers) with a
+    bootstrap 95% interval; plus the answers' health. `predict` gives P(right) per text (NaN = the scorer gave no
+    usable reading; counted in `unscored`, never defaulted): LeanClassifier.predict_right, or the annotator.
+    Returns (metrics, per-question pooled P(right) in question order)."""
     from politune.compass.paired import _boot_mean
 
-    p = clf.predict_right([r["text"] for r in rows]) if rows else np.zeros(0)
+    p = np.asarray(predict([r["text"] for r in rows]), dtype=float) if rows else np.zeros(0)
     for r, v in zip(rows, p, strict=True):
-        r["p_right"] = round(float(v), 6)
+        r["p_right"] = None if np.isnan(v) else round(float(v), 6)
     by_q: dict[str, list[float]] = {}
     for r in rows:
-        by_q.setdefault(r["id"], []).append(r["p_right"])
+        if r["p_right"] is not None:
+            by_q.setdefault(r["id"], []).append(r["p_right"])
     pooled = [float(np.mean(by_q[q.id])) if q.id in by_q else float("nan") for q in questions]
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
@@ -220,6 +224,7 @@ def score_answers(clf: LeanClassifier, questions: list[Question], rows: list[dic
         out[f"{axis}_items"] = len(vals)
     out["health"] = health([r["text"] for r in rows])
     out["stopped_at_limit"] = round(sum(r["finish_reason"] == "length" for r in rows) / max(len(rows), 1), 4)
+    out["unscored"] = round(sum(r["p_right"] is None for r in rows) / max(len(rows), 1), 4)
     return out, pooled
 
 

@@ -5,11 +5,14 @@ politune/compass so that training (which imports the compass for its probe) does
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from politune.compass.paired import evaluate_paired, load_paired
-from politune.lean import LeanClassifier, answer_questions, load_questions, score_answers
+from politune.lean import answer_questions, load_questions, score_answers
 from politune.params import EvaluateParams
 
 
@@ -27,9 +30,10 @@ def paired_measure(e: EvaluateParams, backend: Any) -> tuple[dict[str, Any], lis
     return metrics, rows
 
 
-def openended_measure(e: EvaluateParams, backend: Any, clf: LeanClassifier) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Answer every question set of evaluate.openended (greedy + sampled seeds) and score the answers' lean:
-    (metrics by question-set name, answer rows with a `questions` field and P(right))."""
+def openended_measure(e: EvaluateParams, backend: Any, predict: Callable[[list[str]], np.ndarray]
+                      ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Answer every question set of evaluate.openended (greedy + sampled seeds) and score the answers' lean with
+    `predict` (text -> P(right)): (metrics by question-set name, answer rows with a `questions` field and P(right))."""
     o = e.openended
     metrics: dict[str, Any] = {}
     rows: list[dict[str, Any]] = []
@@ -37,7 +41,7 @@ def openended_measure(e: EvaluateParams, backend: Any, clf: LeanClassifier) -> t
         t0 = time.time()
         qs = load_questions(path)
         answers = answer_questions(backend, qs, o.max_new_tokens, o.temperature, o.top_k, list(o.seeds))
-        m, _ = score_answers(clf, qs, answers, e.bootstrap, e.seed)
+        m, _ = score_answers(predict, qs, answers, e.bootstrap, e.seed)
         m["seconds"] = round(time.time() - t0, 2)
         metrics[Path(path).stem] = m
         rows += [{"questions": Path(path).stem, **r} for r in answers]

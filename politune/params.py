@@ -246,6 +246,9 @@ class OpenEndedParams(_Section):
     temperature: Annotated[float, Field(ge=0.0, le=2.0)] = 0.7
     top_k: PosInt = 50
     seeds: list[int] = Field(default_factory=lambda: [1])  # sampled answers beside the greedy one
+    # who reads an answer's lean: classifier (stage lean) or annotator (the annotate stage's model and backend:
+    # transformers, vllm or openai; P(right) = (leaning + 1) / 2)
+    scorer: Literal["classifier", "annotator"] = "classifier"
 
 
 class EvaluateParams(_Section):

@@ -289,7 +289,7 @@ def _cell(s: dict[str, Any] | None, axis: str, digits: int = 3) -> str:
 def side_markdown(levels: dict[str, Any], from_base: dict[str, Any], from_control: dict[str, dict[str, Any]],
                   main_sets: set[str]) -> list[str]:
     """Tables of the side measures: level per model, shift from base and from each control."""
-    if not levels:
+    if not levels and not from_base:
         return []
     lines = ["", "## Which side: paired statements and open-ended answers", "",
              "P(right): 0.5 = no side; below = left, above = right. A left adapter should lower it, a right adapter",

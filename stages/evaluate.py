@@ -18,9 +18,11 @@ its P(right)), reports/qualitative/<model>-<variant>.md (free-text answers).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
+import numpy as np
 
 from politune.compass.evaluate import evaluate_instrument
 from politune.compass.instrument import load_instrument
@@ -29,9 +31,28 @@ from politune.lean import LeanClassifier
 from politune.llm import make_backend
 from politune.measures import openended_measure, paired_measure
 from politune.models import load_model, load_tokenizer, resolve_dtype
+from politune.params import Params
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
+from stages.annotate import make_worker
 
 CLASSIFIER = "models/lean/classifier.json"  # stage lean
+
+
+def annotator_scorer(p: Params) -> Callable[[list[str]], np.ndarray]:
+    """evaluate.openended.scorer annotator: the annotate stage's model and backend (transformers, vllm, openai)
+    read each answer as it reads a post; P(right) = (leaning + 1) / 2, NaN where the backend gave no usable
+    judgement (counted as unscored)."""
+
+    def predict(texts: list[str]) -> np.ndarray:
+        posts = [{"text": t} for t in texts]
+        work, order, _ = make_worker(p, posts)
+        out = np.full(len(texts), np.nan)
+        for i, ann in zip(order, work([posts[i] for i in order]), strict=True):
+            if "error" not in ann:
+                out[i] = (ann["leaning"] + 1.0) / 2.0
+        return out
+
+    return predict
 
 
 @click.command()
@@ -75,7 +96,10 @@ def main(model_name: str, variant: str, params_path: str) -> None:
         extra["paired"], rows = paired_measure(e, backend)
         write_jsonl(f"data/processed/evaluate/{name}.paired.jsonl", rows)
     if "openended" in e.measures:  # its own answers, read by the lean classifier (politune/lean.py)
-        extra["openended"], rows = openended_measure(e, backend, LeanClassifier.load(CLASSIFIER))
+        predict = (LeanClassifier.load(CLASSIFIER).predict_right if e.openended.scorer == "classifier"
+                   else annotator_scorer(p))
+        extra["openended"], rows = openended_measure(e, backend, predict)
+        extra["openended_scorer"] = e.openended.scorer
         write_jsonl(f"data/processed/evaluate/{name}.answers.jsonl", rows)
     answers = []
     prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]

@@ -106,7 +106,7 @@ def main(params_path: str) -> None:
     out = {"coordinates": coords, "shift_from_base": sh, "shift_from_base_heldout": sh_heldout}
     if sh_control:
         out["shift_from_control"] = sh_control
-    if levels:  # paired statements and open-ended answers: P(right) per axis, shifts from base and control
+    if levels or side_base:  # paired statements and open-ended answers: P(right) per axis, shifts from base, control
         out["side"] = {"p_right": levels, "shift_from_base": side_base}
         if side_control:
             out["side"]["shift_from_control"] = side_control

@@ -213,22 +213,19 @@ def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path, fault_re
 
 @pytest.mark.faults
 def test_touching_a_module_reruns_exactly_its_importers(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
-    """A comment added to politune/agreement.py (imported by annotate and select): `dvc repro` reruns those
-    two; annotate takes every row from its cache, gives the same output, so nothing downstream reruns."""
-    mod = repro_dir / "politune" / "agreement.py"
+    """A comment added to politune/splits.py (imported by select and lean): `dvc repro` reruns those two; their
+    outputs come out identical, so nothing downstream reruns. (Annotation reuses its cache: the kill test.)"""
+    mod = repro_dir / "politune" / "splits.py"
     original = mod.read_text()
     try:
         mod.write_text(original + "# touched by the test\n")
         t0 = time.time()
         out = run(["dvc", "repro"], repro_dir)
         ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
-        assert ran == ["annotate", "select"], out
-        m = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
-        assert m["rows_computed"] == 0 and m["rows_cached"] == m["rows"]
-        fault_record("A code change", "a comment added to politune/agreement.py", "exactly the stages importing "
-                     "it reran (annotate, select); annotate reused every cached row, outputs unchanged, so "
-                     "nothing downstream reran", stages_run=", ".join(ran), rows_recomputed=0,
-                     seconds=f"{time.time() - t0:.0f}")
+        assert ran == ["lean", "select"], out
+        fault_record("A code change", "a comment added to politune/splits.py", "exactly the stages importing "
+                     "it reran (select, lean); their outputs were unchanged, so nothing downstream reran",
+                     stages_run=", ".join(ran), seconds=f"{time.time() - t0:.0f}")
     finally:
         mod.write_text(original)
 

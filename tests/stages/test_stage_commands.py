@@ -103,7 +103,11 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
     monkeypatch.chdir(repo_copy)
     raw = yaml.safe_load(Path("params.yaml").read_text())
     raw["ideologies"]["shuffled"] = {"control_of": "left", "description": "control"}
+    raw["evaluate"]["measures"] = ["likert", "paired"]  # the open-ended answers: tests/unit/test_report.py
     Path("params.yaml").write_text(yaml.safe_dump(raw))
+    from politune.compass.paired import load_paired
+
+    pairs = load_paired(raw["evaluate"]["paired"]["instrument"]).pairs
     main = load_instrument(raw["evaluate"]["instrument"])
     held = load_instrument(raw["evaluate"]["heldout_instruments"][0])
     rng = np.random.default_rng(0)
@@ -116,6 +120,9 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
             "".join(json.dumps(r) + "\n" for r in per_item(main, probs[main.name])))
         Path(f"data/processed/evaluate/smollm2-135m-{v}.heldout.jsonl").write_text(
             "".join(json.dumps({**r, "instrument": held.name}) + "\n" for r in per_item(held, probs[held.name])))
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.paired.jsonl").write_text("".join(
+            json.dumps({"instrument": "paired_v1", "id": x.id, "axis": x.axis, "topic": x.topic,
+                        "preference": float(rng.uniform()), "choice": 0.5}) + "\n" for x in pairs))
     res = CliRunner().invoke(report_stage.main, [])
     assert res.exit_code == 0, res.output
     rep = json.loads(Path("metrics/report.json").read_text())
@@ -124,3 +131,6 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
     assert set(ctl[main.name]["smollm2-135m"]) == {"left", "right"}
     assert set(rep["shift_from_base"]["smollm2-135m"]) == {"left", "right", "shuffled"}
     assert "## Shift from the control arm" in Path("reports/summary.md").read_text()
+    side = rep["side"]["shift_from_control"]["shuffled"]["smollm2-135m"]
+    assert set(side) == {"left", "right"} and "paired_v1" in side["left"]["paired statements, preference"]
+    assert "Shift from the control arm `shuffled`" in Path("reports/summary.md").read_text()

@@ -160,7 +160,7 @@ def test_lean_classifier_learns_round_trips_and_scores_answers(tmp_path: Path, t
     be = TransformersBackend(load_model(tiny_model_dir), load_tokenizer(tiny_model_dir), batch_size=2, progress=False)
     rows = answer_questions(be, qs, 8, 0.7, 20, [1, 2])
     assert [r["draw"] for r in rows] == ["greedy"] * 2 + ["seed1"] * 2 + ["seed2"] * 2
-    m, pooled = score_answers(again, qs, rows, 100, 0)
+    m, pooled = score_answers(again.predict_right, qs, rows, 100, 0)
     assert len(pooled) == 2 and 0 < m["economic"] < 1 and m["economic_items"] == 1
     assert pooled[0] == pytest.approx(np.mean([r["p_right"] for r in rows if r["id"] == "q1"]), abs=1e-6)
     assert set(m["health"]) == {"repetition", "distinct_2", "platform_marks", "empty", "mean_words"}
@@ -173,3 +173,23 @@ def test_health_golden() -> None:
     assert h["platform_marks"] == 0.75 and h["empty"] == 0.25
     # bigrams: 4 (1 distinct) + 3 + 5 (all distinct) = 12 of which 9 distinct
     assert h["distinct_2"] == pytest.approx(9 / 12, abs=1e-4)
+
+
+def test_annotator_scores_open_answers_on_the_tiny_model(tiny_model_dir: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """evaluate.openended.scorer annotator: the annotate stage's worker (here its transformers backend on the tiny
+    model) reads each answer; P(right) = (leaning + 1) / 2, in the answers' order."""
+    import shutil
+
+    from politune.params import load_params
+    from stages.evaluate import annotator_scorer
+
+    p = load_params(REPO / "params.yaml")
+    (tmp_path / "models" / "base").mkdir(parents=True)
+    shutil.copytree(tiny_model_dir, tmp_path / "models" / "base" / p.annotate.model)
+    monkeypatch.chdir(tmp_path)
+    texts = ["Cut taxes and shrink government.", "We need higher taxes on billionaires.", "Unions built it."]
+    got = annotator_scorer(p)(texts)
+    assert got.shape == (3,) and ((0 <= got) & (got <= 1)).all()
+    again = annotator_scorer(p)(list(reversed(texts)))
+    np.testing.assert_allclose(again[::-1], got, atol=1e-5)  # each answer keeps its own reading
