@@ -190,6 +190,6 @@ def test_annotator_scores_open_answers_on_the_tiny_model(tiny_model_dir: Path, t
     monkeypatch.chdir(tmp_path)
     texts = ["Cut taxes and shrink government.", "We need higher taxes on billionaires.", "Unions built it."]
     got = annotator_scorer(p)(texts)
-    assert got.shape == (3,) and ((0 <= got) & (got <= 1)).all()
+    assert got.shape == (3,) and ((got >= 0) & (got <= 1)).all()
     again = annotator_scorer(p)(list(reversed(texts)))
     np.testing.assert_allclose(again[::-1], got, atol=1e-5)  # each answer keeps its own reading
