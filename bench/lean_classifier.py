@@ -48,18 +48,13 @@ def main(params_path: str, max_train: int) -> None:
     from sklearn.model_selection import GroupKFold, cross_val_score
 
     from politune.compass.paired import load_paired
-    from politune.corpus.ingest import ingest
-    from politune.io import read_jsonl
     from politune.lean import LeanClassifier
     from politune.params import load_params
     from politune.splits import document_of
+    from stages.lean import training_passages
 
     p = load_params(params_path)
-    heldout = read_jsonl("data/processed/heldout.jsonl")
-    test_docs = {document_of(r) for r in heldout}
-    corpora = {k: c.model_copy(update={"sample": 1.0}) for k, c in p.corpora.items()}
-    posts = [r for r in ingest(corpora, p.ingest).posts if r.get("side") in ("left", "right")]
-    train = [r for r in posts if document_of(r) not in test_docs]
+    train, heldout = training_passages(p)  # the lean stage's own data
     if max_train and len(train) > max_train:
         keep = np.random.default_rng(0).choice(len(train), max_train, replace=False)
         train = [train[i] for i in sorted(keep)]

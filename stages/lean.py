@@ -21,6 +21,7 @@ from politune.compass.paired import load_paired
 from politune.corpus.ingest import ingest
 from politune.io import atomic_path, read_jsonl
 from politune.lean import LeanClassifier
+from politune.params import Params
 from politune.splits import document_of
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -36,19 +37,26 @@ def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float | int]:
     return out
 
 
+def training_passages(p: Params) -> tuple[list[dict], list[dict]]:
+    """(passages to learn from, held-out test passages): every passage of the corpora in params, read again
+    without `sample`, except those of a held-out test document (data/processed/heldout.jsonl, by document).
+    bench/lean_classifier.py trains its comparison on the same."""
+    heldout = read_jsonl("data/processed/heldout.jsonl")
+    test_docs = {document_of(r) for r in heldout}
+    corpora = {k: c.model_copy(update={"sample": 1.0}) for k, c in p.corpora.items()}
+    posts = [r for r in ingest(corpora, p.ingest).posts if r.get("side") in ("left", "right")]
+    return [r for r in posts if document_of(r) not in test_docs], heldout
+
+
 @click.command()
 @PARAMS_OPTION
 @stage("lean")
 def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    heldout = read_jsonl("data/processed/heldout.jsonl")
-    test_docs = {document_of(r) for r in heldout}
-    corpora = {k: c.model_copy(update={"sample": 1.0}) for k, c in p.corpora.items()}
-    posts = [r for r in ingest(corpora, p.ingest).posts if r.get("side") in ("left", "right")]
-    train = [r for r in posts if document_of(r) not in test_docs]
+    train, heldout = training_passages(p)
     log.info("lean: %d passages of %d documents to learn from (%d test documents left out)", len(train),
-             len({document_of(r) for r in train}), len(test_docs))
+             len({document_of(r) for r in train}), len({document_of(r) for r in heldout}))
     clf, fit = LeanClassifier.fit([r["text"] for r in train], [int(r["side"] == "right") for r in train],
                                   [document_of(r) for r in train], tuple(p.lean.c_grid), p.lean.folds)
     metrics: dict = {"train_passages": len(train), "train_per_side": {s: sum(r["side"] == s for r in train)
