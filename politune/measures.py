@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from politune.compass.paired import evaluate_paired, load_paired
+from politune.io import read_jsonl
 from politune.lean import answer_questions, load_questions, score_answers
 from politune.params import EvaluateParams
 
@@ -46,3 +47,35 @@ def openended_measure(e: EvaluateParams, backend: Any, predict: Callable[[list[s
         metrics[Path(path).stem] = m
         rows += [{"questions": Path(path).stem, **r} for r in answers]
     return metrics, rows
+
+
+def load_neutral(path: str | Path) -> list[dict[str, str]]:
+    """Neutral text (id, text per JSON line; data/neutral/README.md), checked: errors name the file and line."""
+    rows = read_jsonl(path)
+    if not rows:
+        raise ValueError(f"{path}: no texts (one JSON object a line with `id` and `text`)")
+    seen: set[str] = set()
+    for n, r in enumerate(rows, 1):
+        if not isinstance(r.get("id"), str) or not isinstance(r.get("text"), str) or not r["text"].strip():
+            raise ValueError(f"{path}:{n}: needs a string `id` and a non-empty string `text`")
+        if r["id"] in seen:
+            raise ValueError(f"{path}:{n}: id {r['id']!r} appears twice")
+        seen.add(r["id"])
+    return rows
+
+
+def neutral_measure(path: str | Path, backend: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Perplexity on held-out neutral text (the cost of a shift: language the adapter was not trained on, with no
+    party signal): (metrics: texts, tokens, mean_nll per token, perplexity = exp(mean_nll), pooled over tokens;
+    rows: id, nll = the text's own mean per-token negative log-likelihood, tokens)."""
+    t0 = time.time()
+    rows = load_neutral(path)
+    total, n_tok = backend.text_logprobs([r["text"] for r in rows])
+    mean_nll = float(-total.sum() / n_tok.sum())
+    metrics = {"name": Path(path).stem, "texts": len(rows), "tokens": int(n_tok.sum()),
+               "mean_nll": round(mean_nll, 5), "perplexity": round(float(np.exp(mean_nll)), 4),
+               "seconds": round(time.time() - t0, 2)}
+    out = [{"id": r["id"], "nll": round(float(-t / k), 6), "tokens": int(k)}
+           for r, t, k in zip(rows, total, n_tok, strict=True)]
+    return metrics, out
+

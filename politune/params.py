@@ -266,9 +266,13 @@ class EvaluateParams(_Section):
     reverse_order: bool = False
     forced: bool = True
     generate: GenerateParams = GenerateParams()
+    # held-out neutral text (id, text per JSON line): perplexity before and after fine-tuning, the cost of a shift;
+    # null = skip
+    neutral_text: str | None = "data/neutral/neutral_v1.jsonl"
     qualitative: str = "data/qualitative_prompts.txt"
     qualitative_max_new_tokens: PosInt = 120
     batch_size: PosInt = 16
+    generate_batch_size: PosInt = 64  # prompts per generate call (open-ended and qualitative answers)
     bootstrap: Annotated[int, Field(ge=0)] = 1000
     seed: int = 0
 
@@ -399,6 +403,8 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if p.annotate.canaries and not p.annotate.gold:
         problems.append("annotate.canaries needs annotate.gold: the injections are applied to the gold posts")
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
+    if p.evaluate.neutral_text:
+        files.append(("evaluate.neutral_text", p.evaluate.neutral_text))
     files += [(f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)]
     e = p.evaluate
     if "paired" in e.measures:

@@ -342,6 +342,50 @@ def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[s
             "stopped at limit | reward acc |", "|---|---|---|---|---|---|---|---|---|---|", *rows]
 
 
+def perplexity_ratio(base: list[dict[str, Any]], variant: list[dict[str, Any]], bootstrap: int, seed: int
+                     ) -> dict[str, Any]:
+    """Perplexity of `variant` over `base` on the same neutral texts: exp of the token-weighted mean difference in
+    per-token NLL, with a 95% interval from resampling the texts (paired: the same texts for both). 1.0 = no cost;
+    1.10 = 10% more perplexed by ordinary text."""
+    b = {r["id"]: r for r in base}
+    if {r["id"] for r in variant} != set(b):
+        raise ValueError("neutral texts differ between base and variant: rerun evaluate")
+    tok = np.array([b[r["id"]]["tokens"] for r in variant], dtype=np.float64)
+    diff = np.array([r["nll"] - b[r["id"]]["nll"] for r in variant])
+    point = float((diff * tok).sum() / tok.sum())
+    lo = hi = point
+    if bootstrap > 0 and len(diff) > 1:
+        idx = np.random.default_rng(seed).integers(0, len(diff), (bootstrap, len(diff)))
+        draws = (diff[idx] * tok[idx]).sum(axis=1) / tok[idx].sum(axis=1)
+        lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
+    return {"ratio": round(float(np.exp(point)), 4), "ratio_ci95": [round(float(np.exp(lo)), 4),
+                                                                    round(float(np.exp(hi)), 4)]}
+
+
+def cost_markdown(results: dict[str, dict[str, dict[str, Any]]], ratios: dict[str, dict[str, dict[str, Any]]],
+                  train: dict[str, dict[str, Any]]) -> list[str]:
+    """Per model and variant: perplexity on the held-out neutral text, its ratio to base with a 95% interval
+    (ratios[model][variant], politune.measures.perplexity_ratio), and the adapter's held-out reward accuracy."""
+    rows, texts = [], 0
+    for model, variants in sorted(results.items()):
+        for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
+            n = r.get("neutral")
+            if not n:
+                continue
+            texts = n["texts"]
+            ratio = ratios.get(model, {}).get(v)
+            cell = "-" if ratio is None else "{:.3f} [{:.3f}, {:.3f}]".format(ratio["ratio"], *ratio["ratio_ci95"])
+            acc = train.get(f"{model}-{v}", {}).get("eval_rewards_accuracies")
+            rows.append(f"| {model} | {v} | {n['perplexity']:.2f} | {cell} | {'-' if acc is None else f'{acc:.2f}'} |")
+    if not rows:
+        return []
+    return ["", "## The cost of a shift: perplexity on neutral text", "",
+            f"Perplexity on {texts} held-out paragraphs with no party signal (evaluate.neutral_text; data/neutral/):",
+            "x base = the adapter's perplexity over the base model's on the same texts, with a 95% interval from",
+            "resampling the texts (1.000 = no cost). Reward acc = DPO reward accuracy on the validation pairs.", "",
+            "| model | variant | perplexity | x base [95% CI] | reward acc |", "|---|---|---|---|---|", *rows]
+
+
 def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]) -> None:
     """Forest plot: shift in P(right) from base per measure and set (rows), one marker per adapter, economic and
     social side by side, with paired 95% intervals."""

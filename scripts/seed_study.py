@@ -85,10 +85,17 @@ def _rev(rev: str) -> str:
 
 
 def _same_setup(rev: str, exp: dict[str, Any], here: dict[str, Any]) -> None:
-    """Refuse to rescore an experiment whose evaluation, models or ideologies differ from the workspace's
-    params.yaml: its per-item files would be read against the wrong instruments or names."""
+    """Refuse to rescore an experiment whose Likert evaluation, models or ideologies differ from the workspace's
+    params.yaml: its per-item files would be read against the wrong instruments or names. Settings of the other
+    measures (paired, open-ended, neutral text, qualitative prompts) do not matter: only Likert answers are
+    rescored."""
+    other = {"measures", "paired", "openended", "neutral_text", "qualitative", "qualitative_max_new_tokens"}
+    likert = lambda ev: {k: v for k, v in (ev or {}).items() if k not in other}  # noqa: E731
     for section in ("evaluate", "models", "ideologies"):
-        if exp.get(section) != here.get(section):
+        mine, theirs = exp.get(section), here.get(section)
+        if section == "evaluate":
+            mine, theirs = likert(mine), likert(theirs)
+        if mine != theirs:
             raise click.ClickException(f"--rescore {rev}: its params.yaml `{section}` differs from the workspace's; "
                                        f"rescore experiments of the same setup (or check out the experiment's params)")
 

@@ -5,14 +5,16 @@ over every robustness variant in params `evaluate`, and answer the qualitative p
     python -m stages.evaluate --model smollm2-135m --variant left
 Measures (evaluate.measures): likert (the instruments), paired (statement pairs: P(right) by preference and by
 choice), openended (answers to questions, P(right) from the lean classifier models/lean/classifier.json, and the
-answers' health).
+answers' health); and, beside them, perplexity on held-out neutral text (evaluate.neutral_text).
 Outputs: metrics/evaluate/<model>-<variant>.json (pooled coordinates with 95% intervals, invalid and
 refusal shares, each variant's own coordinates; the held-out instruments under `heldout`),
 data/processed/evaluate/<model>-<variant>.items.jsonl (per-item answers, main instrument),
 data/processed/evaluate/<model>-<variant>.heldout.jsonl (per-item answers, held-out instruments, with an
 `instrument` field), data/processed/evaluate/<model>-<variant>.paired.jsonl (per pair and instrument: pooled
 P(right) per elicitation), data/processed/evaluate/<model>-<variant>.answers.jsonl (every open-ended answer with
-its P(right)), reports/qualitative/<model>-<variant>.md (free-text answers).
+its P(right)), data/processed/evaluate/<model>-<variant>.neutral.jsonl (per-token NLL of each neutral text,
+evaluate.neutral_text), reports/qualitative/<model>-<variant>.md (free-text answers). A measure that is off
+writes its file empty.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, write_jsonl
 from politune.lean import LeanClassifier
 from politune.llm import make_backend
-from politune.measures import openended_measure, paired_measure
+from politune.measures import neutral_measure, openended_measure, paired_measure
 from politune.models import load_model, load_tokenizer, resolve_dtype
 from politune.params import Params
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -73,7 +75,8 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     adapter = None if variant == "base" else f"models/adapters/{model_name}-{variant}"
     model = load_model(base, p.models[model_name].infer_dtype, adapter=adapter)
     backend = make_backend("transformers", model=model, tokenizer=load_tokenizer(base),
-                           model_id=f"{model_name}-{variant}", batch_size=e.batch_size)
+                           model_id=f"{model_name}-{variant}", batch_size=e.batch_size,
+                           generate_batch_size=e.generate_batch_size)
     judge = None
     if e.mode == "judge":  # a fixed judge (the annotator's base model) for every variant
         jm = p.annotate.model
@@ -92,15 +95,22 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", items)
     write_jsonl(f"data/processed/evaluate/{name}.heldout.jsonl", heldout_items)
     extra: dict = {}
+    # every output DVC expects is written; a measure left out of evaluate.measures writes an empty file
+    paired_rows: list[dict] = []
     if "paired" in e.measures:  # which side it takes: statement pairs (politune/compass/paired.py)
-        extra["paired"], rows = paired_measure(e, backend)
-        write_jsonl(f"data/processed/evaluate/{name}.paired.jsonl", rows)
+        extra["paired"], paired_rows = paired_measure(e, backend)
+    write_jsonl(f"data/processed/evaluate/{name}.paired.jsonl", paired_rows)
+    answer_rows: list[dict] = []
     if "openended" in e.measures:  # its own answers, read by the lean classifier (politune/lean.py)
         predict = (LeanClassifier.load(CLASSIFIER).predict_right if e.openended.scorer == "classifier"
                    else annotator_scorer(p))
-        extra["openended"], rows = openended_measure(e, backend, predict)
+        extra["openended"], answer_rows = openended_measure(e, backend, predict)
         extra["openended_scorer"] = e.openended.scorer
-        write_jsonl(f"data/processed/evaluate/{name}.answers.jsonl", rows)
+    write_jsonl(f"data/processed/evaluate/{name}.answers.jsonl", answer_rows)
+    neutral_rows: list[dict] = []
+    if e.neutral_text:  # the cost of a shift: perplexity on held-out neutral text
+        extra["neutral"], neutral_rows = neutral_measure(e.neutral_text, backend)
+    write_jsonl(f"data/processed/evaluate/{name}.neutral.jsonl", neutral_rows)
     answers = []
     prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]
     if prompts:

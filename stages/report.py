@@ -17,9 +17,11 @@ import click
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, read_json, read_jsonl, write_json
 from politune.report import (
+    cost_markdown,
     glance_markdown,
     health_markdown,
     item_changes,
+    perplexity_ratio,
     plot_compass,
     plot_side_measures,
     shifts,
@@ -41,6 +43,7 @@ def main(params_path: str) -> None:
     items: dict = {}
     heldout_items: dict = {}  # instrument name -> model -> variant -> rows
     side_rows: dict = {}  # measure (paired, openended) -> model -> variant -> rows
+    neutral_rows: dict = {}  # model -> variant -> per-text NLL on the neutral text
     for model in p.models:
         for variant in ["base", *p.ideologies]:
             path = Path(f"metrics/evaluate/{model}-{variant}.json")
@@ -55,6 +58,9 @@ def main(params_path: str) -> None:
                         raise FileNotFoundError(f"{f} missing: rerun evaluate (dvc repro) with evaluate.measures "
                                                 f"{p.evaluate.measures}")
                     side_rows.setdefault(measure, {}).setdefault(model, {})[variant] = read_jsonl(f)
+            if p.evaluate.neutral_text:
+                neutral_rows.setdefault(model, {})[variant] = read_jsonl(
+                    f"data/processed/evaluate/{model}-{variant}.neutral.jsonl")
             held = Path(f"data/processed/evaluate/{model}-{variant}.heldout.jsonl")
             for row in read_jsonl(held) if held.exists() else []:
                 heldout_items.setdefault(row["instrument"], {}).setdefault(model, {}).setdefault(variant, []).append(row)
@@ -80,6 +86,8 @@ def main(params_path: str) -> None:
     side_control = {c: side_shifts(side_rows, e.bootstrap, e.seed, ref=c, only=sided)
                     for c in (n for n, i in p.ideologies.items() if i.control_of)}
     levels = side_levels(results)
+    ppl_ratio = {m: {v: perplexity_ratio(vs["base"], rows, e.bootstrap, e.seed) for v, rows in vs.items()
+                     if v != "base"} for m, vs in neutral_rows.items()}
     main_sets = {Path(e.paired.instrument).stem, Path(e.openended.questions).stem}
     train = {f"{m}-{v}": read_json(f"metrics/train/{m}-{v}.json") for m in p.models for v in p.ideologies
              if Path(f"metrics/train/{m}-{v}.json").exists()}
@@ -100,12 +108,15 @@ def main(params_path: str) -> None:
         tmp.write_text("# politune report\n\n" + "".join(line + "\n" for line in glance)
                        + summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control)
                        + "\n".join([*side_markdown(levels, side_base, side_control, main_sets),
+                                     *cost_markdown(results, ppl_ratio, train),
                                      *health_markdown(results, train)]) + "\n")
     coords = {m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
               for m, vs in results.items()}
     out = {"coordinates": coords, "shift_from_base": sh, "shift_from_base_heldout": sh_heldout}
     if sh_control:
         out["shift_from_control"] = sh_control
+    if ppl_ratio:  # the cost: perplexity on neutral text over base's, with intervals
+        out["neutral_perplexity_ratio"] = ppl_ratio
     if levels or side_base:  # paired statements and open-ended answers: P(right) per axis, shifts from base, control
         out["side"] = {"p_right": levels, "shift_from_base": side_base}
         if side_control:

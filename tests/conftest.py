@@ -59,6 +59,7 @@ def repo_copy(tmp_path: Path) -> Path:
     shutil.copytree(REPO / "data" / "instruments", dst / "data" / "instruments")
     shutil.copytree(REPO / "data" / "annotation", dst / "data" / "annotation")
     shutil.copytree(REPO / "data" / "openended", dst / "data" / "openended")
+    shutil.copytree(REPO / "data" / "neutral", dst / "data" / "neutral")
     for f in (REPO / "data").iterdir():  # topics.csv, qualitative_prompts.txt, ...
         if f.is_file():
             shutil.copy(f, dst / "data" / f.name)

@@ -43,6 +43,42 @@ class InstrumentError(ValueError):
     pass
 
 
+def read_item_csv(path: str | Path, columns: tuple[str, ...], what: str
+                  ) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    """Rows of a CSV of evaluation items with an `id` and an `axis` column: ([(line, stripped row)], problems).
+
+    Checks, naming the file and line: the file exists, its header is exactly `columns`, no field is empty, axis
+    is economic or social, no id repeats. Rows with an empty field are left out of the result; the caller adds
+    its own checks and raises InstrumentError with every problem at once (shared by paired statements and
+    open-ended questions)."""
+    path = Path(path)
+    if not path.exists():
+        raise InstrumentError(f"{path}: no such {what}")
+    with path.open(encoding="utf-8", newline="") as f:
+        reader = csv.DictReader(f)
+        header = tuple(h.strip() for h in reader.fieldnames or ())
+        if header != columns:
+            raise InstrumentError(f"{path}: header must be {','.join(columns)} (found {','.join(header) or 'none'})")
+        raw = list(reader)
+    rows: list[tuple[int, dict[str, str]]] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for n, r in enumerate(raw, start=2):  # line 1 is the header
+        vals = {k: (r.get(k) or "").strip() for k in columns}
+        if missing := [k for k in columns if not vals[k]]:
+            problems.append(f"{path}:{n}: empty {', '.join(missing)}")
+            continue
+        if vals["axis"] not in AXES:
+            problems.append(f"{path}:{n}: axis {vals['axis']!r} (use {' or '.join(AXES)})")
+        if vals["id"] in seen:
+            problems.append(f"{path}:{n}: duplicate id {vals['id']!r}")
+        seen.add(vals["id"])
+        rows.append((n, vals))
+    if not rows and not problems:
+        problems.append(f"{path}: no rows")
+    return rows, problems
+
+
 def load_csv_instrument(path: str | Path) -> Instrument:
     path = Path(path)
     with path.open(encoding="utf-8-sig", newline="") as f:

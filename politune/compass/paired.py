@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import AXES, InstrumentError
+from politune.compass.instrument import AXES, InstrumentError, read_item_csv
 from politune.llm.base import Messages, normalize
 
 COLUMNS = ("id", "axis", "topic", "left", "right")
@@ -76,39 +76,17 @@ def is_paired_file(path: str | Path) -> bool:
 
 def load_paired(path: str | Path) -> PairedInstrument:
     """Read and check a paired-statement CSV; every problem names the file and row."""
-    path = Path(path)
-    if not path.exists():
-        raise InstrumentError(f"{path}: no such paired-statement instrument")
-    with path.open(encoding="utf-8", newline="") as f:
-        reader = csv.DictReader(f)
-        header = tuple(h.strip() for h in reader.fieldnames or ())
-        if header != COLUMNS:
-            raise InstrumentError(f"{path}: header must be {','.join(COLUMNS)} (found {','.join(header) or 'none'})")
-        rows = list(reader)
-    problems: list[str] = []
+    rows, problems = read_item_csv(path, COLUMNS, "paired-statement instrument")
     pairs: list[StatementPair] = []
-    seen: set[str] = set()
-    for n, r in enumerate(rows, start=2):  # line 1 is the header
-        vals = {k: (r.get(k) or "").strip() for k in COLUMNS}
-        missing = [k for k in COLUMNS if not vals[k]]
-        if missing:
-            problems.append(f"{path}:{n}: empty {', '.join(missing)}")
-            continue
-        if vals["axis"] not in AXES:
-            problems.append(f"{path}:{n}: axis {vals['axis']!r} (use {' or '.join(AXES)})")
-        if vals["id"] in seen:
-            problems.append(f"{path}:{n}: duplicate id {vals['id']!r}")
-        seen.add(vals["id"])
+    for n, vals in rows:
         a, b = len(vals["left"]), len(vals["right"])
         if max(a, b) > MAX_LENGTH_RATIO * min(a, b):
             problems.append(f"{path}:{n}: {vals['id']}: statements differ in length by more than 20% ({a} vs {b} "
                             "characters): a length difference alone moves the preference measure; rebalance them")
         pairs.append(StatementPair(**vals))
-    if not pairs and not problems:
-        problems.append(f"{path}: no pairs")
     if problems:
         raise InstrumentError("\n".join(problems))
-    return PairedInstrument(path.stem, str(path), tuple(pairs))
+    return PairedInstrument(Path(path).stem, str(path), tuple(pairs))
 
 
 def preference(backend: Any, inst: PairedInstrument, wordings: list[str]) -> np.ndarray:

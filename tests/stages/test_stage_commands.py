@@ -123,6 +123,9 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
         Path(f"data/processed/evaluate/smollm2-135m-{v}.paired.jsonl").write_text("".join(
             json.dumps({"instrument": "paired_v1", "id": x.id, "axis": x.axis, "topic": x.topic,
                         "preference": float(rng.uniform()), "choice": 0.5}) + "\n" for x in pairs))
+        shift = {"base": 0.0, "left": 0.1, "right": 0.0, "shuffled": -0.1}[v]  # nats per token vs base
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.neutral.jsonl").write_text("".join(
+            json.dumps({"id": f"n{i}", "nll": 3.0 + i / 10 + shift, "tokens": 90 + i}) + "\n" for i in range(6)))
     res = CliRunner().invoke(report_stage.main, [])
     assert res.exit_code == 0, res.output
     rep = json.loads(Path("metrics/report.json").read_text())
@@ -134,3 +137,6 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
     side = rep["side"]["shift_from_control"]["shuffled"]["smollm2-135m"]
     assert set(side) == {"left", "right"} and "paired_v1" in side["left"]["paired statements, preference"]
     assert "Shift from the control arm `shuffled`" in Path("reports/summary.md").read_text()
+    cost = rep["neutral_perplexity_ratio"]["smollm2-135m"]  # the cost of each adapter, control included
+    assert cost["right"]["ratio"] == 1.0 and cost["left"]["ratio"] == pytest.approx(np.exp(0.1), abs=1e-3)
+    assert cost["shuffled"]["ratio"] == pytest.approx(np.exp(-0.1), abs=1e-3)

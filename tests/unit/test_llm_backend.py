@@ -50,3 +50,20 @@ def test_shared_system_prompt_prefix_matches_full_scoring(tiny_model_dir: Path) 
     b = TransformersBackend(model, tok, batch_size=2, progress=False, share_prefix=False).option_logprobs(prompts, options)
     np.testing.assert_allclose(a, b, atol=1e-4)
     assert _common_prefix_len([[1, 2, 3], [1, 2, 3]]) == 2 and _common_prefix_len([[1], [2]]) == 0
+
+
+def test_continuation_logprobs_shared_heads_match_full_passes(tiny_model_dir: Path) -> None:
+    """Rows sharing a prompt and prefix run it once (the shared-prefix path, groups of 2, one group of 3 split and
+    padded); every row equals one full pass over head + continuation."""
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    ask = [[{"role": "user", "content": t}] for t in ["Taxes?", "A much longer prompt about the border wall.", "Hi"]]
+    prompts = [ask[0], ask[0], ask[1], ask[1], ask[2], ask[2], ask[2], ask[0]]
+    prefixes = ["My view:", "My view:", "I think", "I think", "", "", "", "I think"]
+    conts = [" Cut taxes now.", " We need higher taxes on billionaires.", " Build it.", " Unions!",
+             " Support the strike.", " No.", " Medicare for All, and unions built the middle class.", " Cut."]
+    shared = TransformersBackend(model, tok, batch_size=2, progress=False)
+    full = TransformersBackend(model, tok, batch_size=3, progress=False, share_prefix=False)
+    a, n = shared.continuation_logprobs(prompts, prefixes, conts)
+    b, m = full.continuation_logprobs(prompts, prefixes, conts)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+    assert (n == m).all() and (a < 0).all()

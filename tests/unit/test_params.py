@@ -18,7 +18,7 @@ def raw(repo_copy: Path) -> dict:
 def test_shipped_params_load(repo_copy: Path) -> None:
     p = load_params(repo_copy / "params.yaml")
     assert "smollm2-135m" in p.models
-    assert set(p.ideologies) == {"left", "right"}
+    assert set(p.ideologies) == {"left", "right", "shuffled"} and p.ideologies["shuffled"].control_of == "left"
     assert p.train.beta == 0.1
 
 

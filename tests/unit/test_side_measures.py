@@ -193,3 +193,54 @@ def test_annotator_scores_open_answers_on_the_tiny_model(tiny_model_dir: Path, t
     assert got.shape == (3,) and ((got >= 0) & (got <= 1)).all()
     again = annotator_scorer(p)(list(reversed(texts)))
     np.testing.assert_allclose(again[::-1], got, atol=1e-5)  # each answer keeps its own reading
+
+
+def test_neutral_perplexity_on_the_tiny_model_matches_a_single_pass(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """text_logprobs, batched and length-sorted, equals one unbatched forward pass per text; neutral_measure pools
+    per token; the shipped neutral text loads."""
+    import torch
+
+    from politune.measures import load_neutral, neutral_measure
+
+    model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    be = TransformersBackend(model, tok, batch_size=2, progress=False)
+    texts = ["Cut taxes now.", "Unions built the middle class. Support the strike.", "Build the wall and enforce it."]
+    got, n = be.text_logprobs(texts)
+    for t, g, k in zip(texts, got, n, strict=True):
+        ids = tok(t, add_special_tokens=False)["input_ids"]
+        with torch.no_grad():
+            lp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
+        assert k == len(ids) - 1 and g == pytest.approx(lp[torch.arange(len(ids) - 1), ids[1:]].sum().item(), abs=1e-4)
+    f = _write(tmp_path / "n.jsonl", "".join(f'{{"id": "n{i}", "text": "{t}"}}\n' for i, t in enumerate(texts)))
+    m, rows = neutral_measure(f, be)
+    assert m["tokens"] == n.sum() and m["mean_nll"] == pytest.approx(-got.sum() / n.sum(), abs=1e-4)
+    assert m["perplexity"] == pytest.approx(np.exp(m["mean_nll"]), rel=1e-3) and [r["id"] for r in rows] == ["n0", "n1", "n2"]
+    assert len(load_neutral(REPO / "data" / "neutral" / "neutral_v1.jsonl")) == 48
+
+
+def test_neutral_text_errors_name_file_and_line(tmp_path: Path) -> None:
+    from politune.measures import load_neutral
+
+    f = _write(tmp_path / "bad.jsonl", '{"id": "a", "text": "fine"}\n{"id": "a", "text": "again"}\n')
+    with pytest.raises(ValueError, match=r"bad.jsonl:2: id 'a' appears twice"):
+        load_neutral(f)
+    f = _write(tmp_path / "bad2.jsonl", '{"id": "a", "text": ""}\n')
+    with pytest.raises(ValueError, match=r"bad2.jsonl:1: needs a string `id` and a non-empty string `text`"):
+        load_neutral(f)
+
+
+def test_perplexity_ratio_golden() -> None:
+    """exp of the token-weighted mean NLL difference; a uniform +0.1 nat per token is a ratio of e^0.1 whatever
+    the resample, and identical texts give exactly 1."""
+    from politune.report import perplexity_ratio
+
+    base = [{"id": "a", "nll": 2.0, "tokens": 10}, {"id": "b", "nll": 3.0, "tokens": 30}]
+    worse = [{"id": "b", "nll": 3.1, "tokens": 30}, {"id": "a", "nll": 2.1, "tokens": 10}]
+    r = perplexity_ratio(base, worse, 200, 0)
+    assert r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4) and r["ratio_ci95"] == pytest.approx([r["ratio"]] * 2, abs=1e-4)
+    assert perplexity_ratio(base, base, 200, 0) == {"ratio": 1.0, "ratio_ci95": [1.0, 1.0]}
+    mixed = [{"id": "a", "nll": 2.4, "tokens": 10}, {"id": "b", "nll": 3.0, "tokens": 30}]  # +0.4 on 10 of 40 tokens
+    r = perplexity_ratio(base, mixed, 500, 0)
+    assert r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4) and r["ratio_ci95"][0] <= r["ratio"] <= r["ratio_ci95"][1]
+    with pytest.raises(ValueError, match="neutral texts differ"):
+        perplexity_ratio(base, base[:1], 10, 0)
