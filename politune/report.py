@@ -394,6 +394,14 @@ def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if not from_base:  # evaluate.measures has neither paired nor openended: say so (the file is a DVC output)
+        fig, ax = plt.subplots(figsize=(6, 1.5), dpi=100)
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no side measures in this run\n(evaluate.measures lists neither paired nor openended)",
+                ha="center", va="center", fontsize=10)
+        fig.savefig(path)
+        plt.close(fig)
+        return
     keys = sorted({(label, name) for variants in from_base.values() for by_label in variants.values()
                    for label, by_set in by_label.items() for name in by_set},
                   key=lambda k: ([m[2] for m in SIDE_MEASURES].index(k[0]), k[1] not in main_sets, k[1]))

@@ -91,9 +91,8 @@ def main(params_path: str) -> None:
     main_sets = {Path(e.paired.instrument).stem, Path(e.openended.questions).stem}
     train = {f"{m}-{v}": read_json(f"metrics/train/{m}-{v}.json") for m in p.models for v in p.ideologies
              if Path(f"metrics/train/{m}-{v}.json").exists()}
-    if side_base:
-        with atomic_path("metrics/measures.png") as tmp:
-            plot_side_measures(side_base, str(tmp), main_sets)
+    with atomic_path("metrics/measures.png") as tmp:  # a placeholder when no side measure ran
+        plot_side_measures(side_base, str(tmp), main_sets)
     instrument = Path(p.evaluate.instrument).stem
     with atomic_path("metrics/compass.png") as tmp:
         plot_compass(results, sh, str(tmp), f"PoliTune compass ({instrument}, {p.evaluate.mode})")

@@ -195,20 +195,6 @@ def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, short
                 assert rows[inst][f"{ideo}_{key}"] == s[key], (inst, ideo, key)
 
 
-def test_synthesis_mode_switch_reruns_synthesize(repro_dir: Path) -> None:
-    # the paper's way: the embedded model writes question, chosen and rejected (few posts: CPU time). Only the
-    # synthesize stage is run (that a changed stage reruns what follows it: the experiment above)
-    out = run(["dvc", "exp", "run", "-S", "synthesize.mode=llm", "-S", "synthesize.llm.posts_per_ideology=12",
-               "synthesize"], repro_dir)
-    ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
-    assert ran == ["synthesize"], out
-    m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
-    assert m["mode"] == "llm" and m["pairs_total"] >= 4 and m["pairs_per_second"] > 0
-    conv = (repro_dir / "data" / "processed" / "pairs_conversational" / "left" / "train.jsonl").read_text()
-    first = json.loads(conv.splitlines()[0])
-    assert first["prompt"][0]["role"] == "user" and first["chosen"][0]["role"] == "assistant"
-
-
 def test_select_threshold_change_does_not_reannotate(repro_dir: Path) -> None:
     params = repro_dir / "params.yaml"
     original = params.read_text()
@@ -293,3 +279,18 @@ def test_injection_canaries_are_measured(repro_dir: Path, fault_record) -> None:
                  "reports the flip rate per template, so a stronger annotator can be chosen on evidence",
                  flip_rate=c["flip_rate"], flips_toward_the_injected_label=c["toward_injected_label_rate"],
                  annotator="the embedded 135M model")
+
+
+def test_synthesis_mode_switch_reruns_synthesize(repro_dir: Path) -> None:
+    # the paper's way: the embedded model writes question, chosen and rejected (few posts: CPU time). Only the
+    # synthesize stage is run (that a changed stage reruns what follows it: the experiment above). Last in the
+    # file: the experiment leaves its params and pairs in the workspace, out of step with the stages after it
+    out = run(["dvc", "exp", "run", "-S", "synthesize.mode=llm", "-S", "synthesize.llm.posts_per_ideology=12",
+               "synthesize"], repro_dir)
+    ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
+    assert ran == ["synthesize"], out
+    m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
+    assert m["mode"] == "llm" and m["pairs_total"] >= 4 and m["pairs_per_second"] > 0
+    conv = (repro_dir / "data" / "processed" / "pairs_conversational" / "left" / "train.jsonl").read_text()
+    first = json.loads(conv.splitlines()[0])
+    assert first["prompt"][0]["role"] == "user" and first["chosen"][0]["role"] == "assistant"

@@ -181,3 +181,11 @@ def test_side_shifts_from_base_and_control(tmp_path: Path) -> None:
     rows["paired"]["m"]["left"] = rows["paired"]["m"]["left"][:3]
     with pytest.raises(ValueError, match="do not match base's; rerun evaluate"):
         side_shifts(rows, bootstrap=10, seed=0)
+
+
+def test_side_measure_plot_without_side_measures_is_a_placeholder(tmp_path: Path) -> None:
+    """evaluate.measures: [likert] leaves no side shifts; metrics/measures.png (a DVC output) is still written."""
+    from politune.report import plot_side_measures
+
+    plot_side_measures({}, str(tmp_path / "m.png"), set())
+    assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
