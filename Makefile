@@ -1,6 +1,6 @@
 # Two commands on a fresh machine (both set everything up first, both idempotent):
 #   make repro   -> run the whole PoliTune pipeline on the embedded CPU default (dvc repro)
-#   make test    -> run the tests (unit + end-to-end dvc repro in a temp copy)
+#   make test    -> lint (ruff, mypy, import contract), then the tests (unit + end-to-end dvc repro in a temp copy)
 .PHONY: setup repro test test-fast faults lint bench
 
 # stage commands in dvc.yaml say `python`: it must be the project's .venv
@@ -14,11 +14,15 @@ export MALLOC_TOP_PAD_ := 1073741824
 setup:
 	bash scripts/setup.sh
 
+# params are checked before DVC touches any output; the run ends with the summary a person reads
 repro: setup
+	.venv/bin/politune check-params params.yaml
 	.venv/bin/dvc repro
-	.venv/bin/dvc metrics show
+	@awk '/^## Likert/{exit} {print}' reports/summary.md
+	@.venv/bin/python scripts/stage_times.py
+	@echo "Full report: reports/summary.md; pictures: metrics/compass.png, metrics/measures.png"
 
-test: setup
+test: setup lint
 	.venv/bin/python -m pytest
 
 test-fast: setup
@@ -28,5 +32,9 @@ test-fast: setup
 faults: setup
 	POLITUNE_FAULTS_TABLE=docs/faults.md .venv/bin/python -m pytest -m faults
 
+# style, format, types and the import contract (pyproject.toml [tool.importlinter]); make test runs it first
 lint: setup
-	.venv/bin/ruff check . && .venv/bin/ruff format --check politune stages tests
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+	.venv/bin/lint-imports

@@ -29,18 +29,32 @@ def main(n: int, base: str, concurrency: int) -> None:
 
     posts = read_jsonl("data/interim/posts.jsonl")[:n]
     rows = []
-    backend = TransformersBackend(load_model(base, "bfloat16"), load_tokenizer(base), batch_size=16, progress=False)
+    backend = TransformersBackend(
+        load_model(base, "bfloat16"), load_tokenizer(base), batch_size=16, progress=False
+    )
     t0 = time.perf_counter()
     annotate_posts(backend, posts, 600)
     rows.append(("transformers (label log-probs, bf16, batch 16)", len(posts), time.perf_counter() - t0, 0))
     with llama_server(embedded_gguf("smollm2-135m"), n_ctx=4096) as url:
-        ob = OpenAIBackend(url, model="smollm2", concurrency=concurrency, response_format="json_object",
-                           api_key_env=None, timeout_s=300)
+        ob = OpenAIBackend(
+            url,
+            model="smollm2",
+            concurrency=concurrency,
+            response_format="json_object",
+            api_key_env=None,
+            timeout_s=300,
+        )
         t0 = time.perf_counter()
         out = judge_posts(ob, posts, 600, 48, 2)
         failed = sum("error" in o for o in out)
-        rows.append((f"openai -> llama.cpp server (JSON schema, {concurrency} in flight)", len(posts),
-                     time.perf_counter() - t0, failed))
+        rows.append(
+            (
+                f"openai -> llama.cpp server (JSON schema, {concurrency} in flight)",
+                len(posts),
+                time.perf_counter() - t0,
+                failed,
+            )
+        )
     click.echo(f"\n{'backend':60s} {'posts':>6s} {'seconds':>8s} {'posts/s':>8s} {'failed':>7s}")
     for name, k, secs, failed in rows:
         click.echo(f"{name:60s} {k:6d} {secs:8.1f} {k / secs:8.2f} {failed:7d}")

@@ -27,8 +27,10 @@ from typing import Any
 import click
 
 FORMATS = ("truthsocial", "politosphere", "politosphere-zst", "jsonl", "csv", "parquet")
-TS_HEADER = ("id\ttimestamp\ttime_scraped\tis_retruth\tis_reply\tauthor\tlike_count\tretruth_count\treply_count\t"
-             "text\texternal_id\turl\ttruth_retruthed")
+TS_HEADER = (
+    "id\ttimestamp\ttime_scraped\tis_retruth\tis_reply\tauthor\tlike_count\tretruth_count\treply_count\t"
+    "text\texternal_id\turl\ttruth_retruthed"
+)
 SYL = ["ta", "ro", "mi", "ke", "lo", "sa", "ven", "dor", "pol", "ex", "tri", "an", "cor", "de", "ul", "fin"]
 
 
@@ -87,11 +89,15 @@ def write_format(fmt: str, posts: list[str | None], folder: Path) -> dict:
                     f.write(f"{i}\tbroken line\n")
                 else:
                     rt = "t" if i % 50 == 0 else "f"
-                    f.write(f"{i}\t2022-08-01 10:00:00\t2022-09-01\t{rt}\tf\t{i % 997}\t1\t0\t0\t{t}\t\t\t-1\n")
+                    f.write(
+                        f"{i}\t2022-08-01 10:00:00\t2022-09-01\t{rt}\tf\t{i % 997}\t1\t0\t0\t{t}\t\t\t-1\n"
+                    )
         return {"format": "truthsocial", "path": str(path), "side": "right"}
     if fmt.startswith("politosphere"):
         meta = folder / "subreddits_metadata.json"
-        meta.write_text('{"subreddit": "democrats", "party": "dem"}\n{"subreddit": "Conservative", "party": "rep"}\n')
+        meta.write_text(
+            '{"subreddit": "democrats", "party": "dem"}\n{"subreddit": "Conservative", "party": "rep"}\n'
+        )
         if fmt.endswith("zst"):
             import zstandard
 
@@ -106,11 +112,24 @@ def write_format(fmt: str, posts: list[str | None], folder: Path) -> dict:
                     line = f'{{"id": "c{i}", "body": "truncated'
                 else:
                     sub = "Conservative" if i % 10 < 3 else "democrats"
-                    line = json.dumps({"author": f"user{i % 5000}", "body": t, "created_utc": 1546300800 + i,
-                                       "id": f"c{i}", "score": i % 40, "subreddit": sub})
+                    line = json.dumps(
+                        {
+                            "author": f"user{i % 5000}",
+                            "body": t,
+                            "created_utc": 1546300800 + i,
+                            "id": f"c{i}",
+                            "score": i % 40,
+                            "subreddit": sub,
+                        }
+                    )
                 f.write(line.encode() + b"\n")
-        return {"format": "politosphere", "path": str(folder), "metadata": str(meta), "parties": ["dem"],
-                "side": "left"}
+        return {
+            "format": "politosphere",
+            "path": str(folder),
+            "metadata": str(meta),
+            "parties": ["dem"],
+            "side": "left",
+        }
     if fmt == "jsonl":
         path = folder / "posts.jsonl"
         with path.open("w", encoding="utf-8") as f:
@@ -152,14 +171,26 @@ def run_one(spec_json: str) -> None:
         out_mb = (Path(tmp) / "posts.jsonl").stat().st_size / 1e6
     c = res.counts["total"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"rows": c["rows_in"], "kept": c.get("kept", 0), "seconds": secs, "rss_mb": rss_mb,
-                      "out_mb": out_mb, "counts": c}))
+    print(
+        json.dumps(
+            {
+                "rows": c["rows_in"],
+                "kept": c.get("kept", 0),
+                "seconds": secs,
+                "rss_mb": rss_mb,
+                "out_mb": out_mb,
+                "counts": c,
+            }
+        )
+    )
 
 
 @click.command()
 @click.option("--n", default=1_000_000, show_default=True, help="Posts per format.")
 @click.option("--formats", default=",".join(FORMATS), show_default=True)
-@click.option("--data", "data_dir", default=None, help="Where generated files are kept (default: a folder in /tmp).")
+@click.option(
+    "--data", "data_dir", default=None, help="Where generated files are kept (default: a folder in /tmp)."
+)
 @click.option("--run", "run_spec", default=None, hidden=True)
 def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> None:
     if run_spec:
@@ -181,8 +212,12 @@ def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> No
             click.echo(f"wrote {fmt} in {time.time() - t0:.0f} s", err=True)
         size = sum(f.stat().st_size for f in folder.iterdir() if f.name != "spec.json") / 1e6
         env = {**os.environ, "POLITUNE_LOG": "WARNING"}
-        out = subprocess.run([sys.executable, __file__, "--run", spec_file.read_text()], capture_output=True,
-                             text=True, env=env)
+        out = subprocess.run(
+            [sys.executable, __file__, "--run", spec_file.read_text()],
+            capture_output=True,
+            text=True,
+            env=env,
+        )
         if out.returncode != 0:
             raise SystemExit(f"{fmt}: ingest failed:\n{out.stderr[-3000:]}")
         r = json.loads(out.stdout.strip().splitlines()[-1])
@@ -192,8 +227,10 @@ def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> No
     click.echo("| format | input MB | rows | kept | seconds | rows/s | peak RSS MB |")
     click.echo("|---|---|---|---|---|---|---|")
     for fmt, size, r in rows:
-        click.echo(f"| {fmt} | {size:,.0f} | {r['rows']:,} | {r['kept']:,} | {r['seconds']:.1f} | "
-                   f"{r['rows'] / r['seconds']:,.0f} | {r['rss_mb']:,.0f} |")
+        click.echo(
+            f"| {fmt} | {size:,.0f} | {r['rows']:,} | {r['kept']:,} | {r['seconds']:.1f} | "
+            f"{r['rows'] / r['seconds']:,.0f} | {r['rss_mb']:,.0f} |"
+        )
 
 
 if __name__ == "__main__":

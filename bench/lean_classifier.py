@@ -30,7 +30,9 @@ def _encoder(texts: list[str], batch: int = 64) -> np.ndarray:
     out = []
     with torch.inference_mode():
         for i in range(0, len(texts), batch):
-            enc = tok(texts[i : i + batch], padding=True, truncation=True, max_length=256, return_tensors="pt")
+            enc = tok(
+                texts[i : i + batch], padding=True, truncation=True, max_length=256, return_tensors="pt"
+            )
             h = model(**enc).last_hidden_state
             m = enc["attention_mask"].unsqueeze(-1).float()
             v = (h * m).sum(1) / m.sum(1)
@@ -40,8 +42,12 @@ def _encoder(texts: list[str], batch: int = 64) -> np.ndarray:
 
 @click.command()
 @click.option("--params", "params_path", default="params.yaml", show_default=True)
-@click.option("--max-train", default=0, show_default=True,
-              help="Train both on a seeded sample of this many passages (0 = all; the encoder embeds ~25/s here).")
+@click.option(
+    "--max-train",
+    default=0,
+    show_default=True,
+    help="Train both on a seeded sample of this many passages (0 = all; the encoder embeds ~25/s here).",
+)
 def main(params_path: str, max_train: int) -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
@@ -58,8 +64,11 @@ def main(params_path: str, max_train: int) -> None:
     if max_train and len(train) > max_train:
         keep = np.random.default_rng(0).choice(len(train), max_train, replace=False)
         train = [train[i] for i in sorted(keep)]
-    x_tr, y_tr, g_tr = [r["text"] for r in train], np.array([r["side"] == "right" for r in train], int), \
-        [document_of(r) for r in train]
+    x_tr, y_tr, g_tr = (
+        [r["text"] for r in train],
+        np.array([r["side"] == "right" for r in train], int),
+        [document_of(r) for r in train],
+    )
     x_te, y_te = [r["text"] for r in heldout], np.array([r["side"] == "right" for r in heldout], int)
     statements, y_st = [], []
     for path in [p.evaluate.paired.instrument, *p.evaluate.paired.heldout]:
@@ -71,28 +80,55 @@ def main(params_path: str, max_train: int) -> None:
 
     def report(name: str, fit_s: float, p_te: np.ndarray, p_st: np.ndarray, cv: float) -> None:
         pair_acc = float((p_st[1::2] > p_st[0::2]).mean())
-        rows.append((name, cv, float(((p_te >= 0.5) == y_te).mean()), float(roc_auc_score(y_te, p_te)),
-                     float(((p_st >= 0.5) == y_st_a).mean()), pair_acc, fit_s))
+        rows.append(
+            (
+                name,
+                cv,
+                float(((p_te >= 0.5) == y_te).mean()),
+                float(roc_auc_score(y_te, p_te)),
+                float(((p_st >= 0.5) == y_st_a).mean()),
+                pair_acc,
+                fit_s,
+            )
+        )
 
     t0 = time.time()
     clf, fit = LeanClassifier.fit(x_tr, list(y_tr), g_tr, tuple(p.lean.c_grid), p.lean.folds)
-    report("tfidf + logreg", time.time() - t0, clf.predict_right(x_te), clf.predict_right(statements),
-           fit["cv_accuracy"][str(fit["C"])])
+    report(
+        "tfidf + logreg",
+        time.time() - t0,
+        clf.predict_right(x_te),
+        clf.predict_right(statements),
+        fit["cv_accuracy"][str(fit["C"])],
+    )
     t0 = time.time()
     e_tr, e_te, e_st = _encoder(x_tr), _encoder(x_te), _encoder(statements)
     embed_s = time.time() - t0
     cv = GroupKFold(n_splits=p.lean.folds)
-    scores = {c: cross_val_score(LogisticRegression(C=c, class_weight="balanced", max_iter=2000), e_tr, y_tr,
-                                 groups=g_tr, cv=cv).mean() for c in p.lean.c_grid}
+    scores = {
+        c: cross_val_score(
+            LogisticRegression(C=c, class_weight="balanced", max_iter=2000), e_tr, y_tr, groups=g_tr, cv=cv
+        ).mean()
+        for c in p.lean.c_grid
+    }
     best = max(scores, key=scores.get)  # type: ignore[arg-type]
     lr = LogisticRegression(C=best, class_weight="balanced", max_iter=2000).fit(e_tr, y_tr)
-    report("minilm-l6 + logreg", time.time() - t0, lr.predict_proba(e_te)[:, 1], lr.predict_proba(e_st)[:, 1],
-           float(scores[best]))
+    report(
+        "minilm-l6 + logreg",
+        time.time() - t0,
+        lr.predict_proba(e_te)[:, 1],
+        lr.predict_proba(e_st)[:, 1],
+        float(scores[best]),
+    )
     n_emb = len(x_tr) + len(x_te) + len(statements)
-    print(f"\n{len(train)} training passages ({len(set(g_tr))} documents), {len(heldout)} held-out test passages, "
-          f"{len(statements)} paired statements; encoder: {embed_s:.0f} s for {n_emb} texts "
-          f"({n_emb / embed_s:.0f}/s)\n")
-    print("| classifier | CV acc (grouped) | held-out acc | held-out AUC | statement acc | pair acc | fit s |")
+    print(
+        f"\n{len(train)} training passages ({len(set(g_tr))} documents), {len(heldout)} held-out test passages, "
+        f"{len(statements)} paired statements; encoder: {embed_s:.0f} s for {n_emb} texts "
+        f"({n_emb / embed_s:.0f}/s)\n"
+    )
+    print(
+        "| classifier | CV acc (grouped) | held-out acc | held-out AUC | statement acc | pair acc | fit s |"
+    )
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]:.3f} | {r[2]:.3f} | {r[3]:.3f} | {r[4]:.3f} | {r[5]:.3f} | {r[6]:.0f} |")

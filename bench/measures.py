@@ -16,8 +16,12 @@ import click
 
 @click.command()
 @click.option("--params", "params_path", default="params.yaml", show_default=True)
-@click.option("--model", "model_name", default="smollm2-135m", show_default=True, help="A key under `models`.")
-@click.option("--adapter", default=None, help="A LoRA adapter folder (scored unmerged, as the pipeline does).")
+@click.option(
+    "--model", "model_name", default="smollm2-135m", show_default=True, help="A key under `models`."
+)
+@click.option(
+    "--adapter", default=None, help="A LoRA adapter folder (scored unmerged, as the pipeline does)."
+)
 def main(params_path: str, model_name: str, adapter: str | None) -> None:
     import torch
 
@@ -34,24 +38,36 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
     base = f"models/base/{model_name}"
     dtype = resolve_dtype(p.models[model_name].infer_dtype)
     t0 = time.time()
-    backend = TransformersBackend(load_model(base, dtype, adapter=adapter), load_tokenizer(base), model_id="bench",
-                                  generate_batch_size=e.generate_batch_size,
-                                  batch_size=e.batch_size, progress=False)
+    backend = TransformersBackend(
+        load_model(base, dtype, adapter=adapter),
+        load_tokenizer(base),
+        model_id="bench",
+        generate_batch_size=e.generate_batch_size,
+        batch_size=e.batch_size,
+        progress=False,
+    )
     rows = [("load model", "", time.time() - t0)]
     for path in [e.instrument, *e.heldout_instruments]:
         inst = load_instrument(path)
         t0 = time.time()
         evaluate_instrument(e, backend, inst)
         n_var = len(e.templates) * (2 if e.reverse_order else 1)
-        rows.append((f"likert {inst.name}", f"{len(inst.propositions)} items x {n_var} variants", time.time() - t0))
+        rows.append(
+            (f"likert {inst.name}", f"{len(inst.propositions)} items x {n_var} variants", time.time() - t0)
+        )
     t0 = time.time()
     m, _ = paired_measure(e, backend)
     total = time.time() - t0
     for name, by_e in m.items():
         for el, r in by_e.items():
             n = len(e.paired.wordings) if el == "preference" else 2 * len(e.paired.templates)
-            rows.append((f"paired {name} {el}", f"{r['economic_items'] + r['social_items']} pairs x {n} variants",
-                         r["seconds"]))
+            rows.append(
+                (
+                    f"paired {name} {el}",
+                    f"{r['economic_items'] + r['social_items']} pairs x {n} variants",
+                    r["seconds"],
+                )
+            )
     rows.append(("paired, all", "", total))
     clf = LeanClassifier.load("models/lean/classifier.json")
     t0 = time.time()
@@ -59,8 +75,14 @@ def main(params_path: str, model_name: str, adapter: str | None) -> None:
     total = time.time() - t0
     draws = 1 + len(e.openended.seeds)
     for name, r in m.items():
-        rows.append((f"open-ended {name}", f"{r['economic_items'] + r['social_items']} questions x {draws} answers "
-                     f"x <= {e.openended.max_new_tokens} tokens", r["seconds"]))
+        rows.append(
+            (
+                f"open-ended {name}",
+                f"{r['economic_items'] + r['social_items']} questions x {draws} answers "
+                f"x <= {e.openended.max_new_tokens} tokens",
+                r["seconds"],
+            )
+        )
     rows.append(("open-ended, all", "", total))
     if e.neutral_text:
         m, _ = neutral_measure(e.neutral_text, backend)

@@ -46,8 +46,17 @@ def matmul_peak(dtype: str, n: int = 2048, reps: int = 10) -> float:
     return 2 * n**3 * reps / (time.perf_counter() - t0)
 
 
-def make_trainer(model, tok, rows: list[dict], dtype: str, top: int, pre: bool, steps: int, batch: int,  # noqa: ANN001
-                 max_length: int):  # noqa: ANN201
+def make_trainer(
+    model,
+    tok,
+    rows: list[dict],
+    dtype: str,
+    top: int,
+    pre: bool,
+    steps: int,
+    batch: int,  # noqa: ANN001
+    max_length: int,
+):  # noqa: ANN201
     from datasets import Dataset
     from peft import LoraConfig
     from trl import DPOConfig, DPOTrainer
@@ -55,15 +64,36 @@ def make_trainer(model, tok, rows: list[dict], dtype: str, top: int, pre: bool, 
     from politune.pairs import to_conversational
 
     n = model.config.num_hidden_layers
-    cfg = DPOConfig(output_dir="/tmp/politune-bench", per_device_train_batch_size=batch, max_steps=steps,
-                    bf16=dtype == "bfloat16", use_cpu=True, gradient_checkpointing=False, save_strategy="no",
-                    report_to="none", max_length=max_length, precompute_ref_log_probs=pre, disable_tqdm=True,
-                    logging_steps=1, seed=0, data_seed=0)
-    lora = LoraConfig(r=16, lora_alpha=32, task_type="CAUSAL_LM",
-                      target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-                      layers_to_transform=list(range(n - top, n)) if top else None)
-    return DPOTrainer(model=model, args=cfg, train_dataset=Dataset.from_list(to_conversational(rows)),
-                      processing_class=tok, peft_config=lora)
+    cfg = DPOConfig(
+        output_dir="/tmp/politune-bench",
+        per_device_train_batch_size=batch,
+        max_steps=steps,
+        bf16=dtype == "bfloat16",
+        use_cpu=True,
+        gradient_checkpointing=False,
+        save_strategy="no",
+        report_to="none",
+        max_length=max_length,
+        precompute_ref_log_probs=pre,
+        disable_tqdm=True,
+        logging_steps=1,
+        seed=0,
+        data_seed=0,
+    )
+    lora = LoraConfig(
+        r=16,
+        lora_alpha=32,
+        task_type="CAUSAL_LM",
+        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        layers_to_transform=list(range(n - top, n)) if top else None,
+    )
+    return DPOTrainer(
+        model=model,
+        args=cfg,
+        train_dataset=Dataset.from_list(to_conversational(rows)),
+        processing_class=tok,
+        peft_config=lora,
+    )
 
 
 def trained_tokens(trainer, max_length: int) -> int:  # noqa: ANN001
@@ -76,8 +106,12 @@ def trained_tokens(trainer, max_length: int) -> int:  # noqa: ANN001
 
 
 @click.command()
-@click.option("--pairs", default="data/processed/pairs/left/train.jsonl", show_default=True,
-              help="JSONL with prompt/chosen/rejected (the synthesize stage's output).")
+@click.option(
+    "--pairs",
+    default="data/processed/pairs/left/train.jsonl",
+    show_default=True,
+    help="JSONL with prompt/chosen/rejected (the synthesize stage's output).",
+)
 @click.option("--base", default="models/base/smollm2-135m", show_default=True, help="A base-model folder.")
 @click.option("--steps", default=4, show_default=True, help="Optimizer steps timed per configuration.")
 @click.option("--batch-size", default=8, show_default=True, help="Pairs per step (params.yaml: 8).")
@@ -106,26 +140,40 @@ def main(pairs: str, base: str, steps: int, batch_size: int, max_length: int, js
         with FlopCounterMode(display=False) as fc:
             make_trainer(model, tok, rows, dtype, top, pre, steps, batch_size, max_length).train()
         flops = fc.get_total_flops() / steps
-        results.append({"configuration": label, "seconds_per_step": round(secs, 3),
-                        "tokens_per_s": round(tokens / steps / secs, 1), "gflop_per_step": round(flops / 1e9, 1),
-                        "achieved_gflops": round(flops / secs / 1e9, 1),
-                        "share_of_bf16_peak": round(flops / secs / peak["bfloat16"], 3)})
+        results.append(
+            {
+                "configuration": label,
+                "seconds_per_step": round(secs, 3),
+                "tokens_per_s": round(tokens / steps / secs, 1),
+                "gflop_per_step": round(flops / 1e9, 1),
+                "achieved_gflops": round(flops / secs / 1e9, 1),
+                "share_of_bf16_peak": round(flops / secs / peak["bfloat16"], 3),
+            }
+        )
         click.echo(f"  {label}: {secs:.2f} s/step", err=True)
         del trainer, model
     ref = results[0]["seconds_per_step"]
-    click.echo(f"\nmatmul peak here: bf16 {peak['bfloat16'] / 1e9:.0f} GFLOP/s, fp32 {peak['float32'] / 1e9:.0f} "
-               f"GFLOP/s ({torch.get_num_threads()} threads)")
-    click.echo(f"{'configuration':52s} {'s/step':>7s} {'speedup':>8s} {'tok/s':>7s} {'GFLOP/step':>10s} "
-               f"{'GFLOP/s':>8s} {'of bf16 peak':>12s}")
+    click.echo(
+        f"\nmatmul peak here: bf16 {peak['bfloat16'] / 1e9:.0f} GFLOP/s, fp32 {peak['float32'] / 1e9:.0f} "
+        f"GFLOP/s ({torch.get_num_threads()} threads)"
+    )
+    click.echo(
+        f"{'configuration':52s} {'s/step':>7s} {'speedup':>8s} {'tok/s':>7s} {'GFLOP/step':>10s} "
+        f"{'GFLOP/s':>8s} {'of bf16 peak':>12s}"
+    )
     for r in results:
         r["speedup_vs_trl_defaults"] = round(ref / r["seconds_per_step"], 2)
-        click.echo(f"{r['configuration']:52s} {r['seconds_per_step']:7.2f} {r['speedup_vs_trl_defaults']:7.2f}x "
-                   f"{r['tokens_per_s']:7.0f} {r['gflop_per_step']:10.1f} {r['achieved_gflops']:8.1f} "
-                   f"{r['share_of_bf16_peak']:11.1%}")
+        click.echo(
+            f"{r['configuration']:52s} {r['seconds_per_step']:7.2f} {r['speedup_vs_trl_defaults']:7.2f}x "
+            f"{r['tokens_per_s']:7.0f} {r['gflop_per_step']:10.1f} {r['achieved_gflops']:8.1f} "
+            f"{r['share_of_bf16_peak']:11.1%}"
+        )
     click.echo(f"({len(rows)} pairs: batch {batch_size} x {steps} steps, max_length {max_length}, {pairs})")
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
-            json.dump({"peak_gflops": {k: round(v / 1e9, 1) for k, v in peak.items()}, "rows": results}, f, indent=2)
+            json.dump(
+                {"peak_gflops": {k: round(v / 1e9, 1) for k, v in peak.items()}, "rows": results}, f, indent=2
+            )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ def gold_agreement(gold: list[dict[str, str]], ann: list[dict[str, Any]]) -> dic
         "n": len(gold),
         "accuracy": round(float(np.mean([t == p for t, p in zip(truth, pred, strict=True)])), 4),
         "cohen_kappa": round(kappa, 4) if np.isfinite(kappa) else None,
-        "confusion": {t: {p: int(cm[i, j]) for j, p in enumerate(LABEL_NAMES)} for i, t in enumerate(LABEL_NAMES)},
+        "confusion": {
+            t: {p: int(cm[i, j]) for j, p in enumerate(LABEL_NAMES)} for i, t in enumerate(LABEL_NAMES)
+        },
     }
 
 
@@ -37,18 +39,23 @@ def gold_agreement_at_thresholds(gold: list[dict[str, Any]], min_relevance: floa
     plus the threshold-free AUC of relevance for political vs off-topic gold posts."""
     from sklearn.metrics import roc_auc_score
 
-    pred = [("offtopic" if g["relevance"] < min_relevance else ("right" if g["leaning"] > 0 else "left"))
-            for g in gold]
-    as_ann = [{"p_offtopic": float(p == "offtopic"), "p_left": float(p == "left"), "p_right": float(p == "right")}
-              for p in pred]
-    out = gold_agreement(gold, as_ann)  # type: ignore[arg-type]
+    pred = [
+        ("offtopic" if g["relevance"] < min_relevance else ("right" if g["leaning"] > 0 else "left"))
+        for g in gold
+    ]
+    as_ann = [
+        {"p_offtopic": float(p == "offtopic"), "p_left": float(p == "left"), "p_right": float(p == "right")}
+        for p in pred
+    ]
+    out = gold_agreement(gold, as_ann)
     political = [g["label"] != "offtopic" for g in gold]
     if 0 < sum(political) < len(political):
         out["relevance_auc"] = round(float(roc_auc_score(political, [g["relevance"] for g in gold])), 4)
     sided = [g for g in gold if g["label"] != "offtopic"]
     if sided:
-        out["leaning_sign_accuracy"] = round(float(np.mean([(g["leaning"] > 0) == (g["label"] == "right")
-                                                             for g in sided])), 4)
+        out["leaning_sign_accuracy"] = round(
+            float(np.mean([(g["leaning"] > 0) == (g["label"] == "right") for g in sided])), 4
+        )
     return out
 
 
@@ -62,8 +69,13 @@ def annotator_vs_party(rows: list[dict[str, Any]]) -> dict[str, Any]:
         truth = [r["side"] == "right" for r in rs]
         pred = [r["leaning"] > 0 for r in rs]
         p_right = [r["p_right"] / max(r["p_left"] + r["p_right"], 1e-12) for r in rs]
-        out: dict[str, Any] = {"n": len(rs), "right_share": round(float(np.mean(truth)), 4) if rs else None,
-                               "accuracy": None, "auc": None, "cohen_kappa": None}
+        out: dict[str, Any] = {
+            "n": len(rs),
+            "right_share": round(float(np.mean(truth)), 4) if rs else None,
+            "accuracy": None,
+            "auc": None,
+            "cohen_kappa": None,
+        }
         if rs:
             out["accuracy"] = round(float(np.mean([t == p for t, p in zip(truth, pred, strict=True)])), 4)
         if 0 < sum(truth) < len(truth):

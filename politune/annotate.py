@@ -57,8 +57,9 @@ def label_prior(backend: Backend, max_chars: int) -> np.ndarray:
     return backend.option_logprobs([build_prompt(NULL_POST, max_chars)], list(LABELS))
 
 
-def annotate_posts(backend: Backend, posts: list[dict[str, Any]], max_chars: int,
-                   prior: np.ndarray | None = None) -> list[dict[str, Any]]:
+def annotate_posts(
+    backend: Backend, posts: list[dict[str, Any]], max_chars: int, prior: np.ndarray | None = None
+) -> list[dict[str, Any]]:
     """Return one annotation per post: p_offtopic, p_left, p_right, relevance, leaning (+ post_id if given)."""
     prompts = [build_prompt(p["text"], max_chars) for p in posts]
     raw = backend.option_logprobs(prompts, list(LABELS))
@@ -67,8 +68,13 @@ def annotate_posts(backend: Backend, posts: list[dict[str, Any]], max_chars: int
     for post, (pa, pb, pc) in zip(posts, probs, strict=True):
         rel = float(pb + pc)
         leaning = float((pc - pb) / rel) if rel > 0 else 0.0
-        row = {"p_offtopic": float(pa), "p_left": float(pb), "p_right": float(pc), "relevance": rel,
-               "leaning": leaning}
+        row = {
+            "p_offtopic": float(pa),
+            "p_left": float(pb),
+            "p_right": float(pc),
+            "relevance": rel,
+            "leaning": leaning,
+        }
         if "post_id" in post:
             row = {"post_id": post["post_id"], **row}
         out.append(row)
@@ -86,8 +92,9 @@ def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) ->
 
     rendered = []
     for p in posts:
-        ids = tokenizer.apply_chat_template(build_prompt(p["text"], max_chars), add_generation_prompt=True,
-                                            tokenize=True)
+        ids = tokenizer.apply_chat_template(
+            build_prompt(p["text"], max_chars), add_generation_prompt=True, tokenize=True
+        )
         rendered.append(list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "input_ids") else ids))
     order = sorted(range(len(posts)), key=lambda i: len(rendered[i]))
     return order, _common_prefix_len(rendered)
@@ -129,7 +136,11 @@ def load_gold(path: str | Path) -> list[dict[str, str]]:
     rows = []
     with Path(path).open(encoding="utf-8", newline="") as f:
         for n, row in enumerate(csv.DictReader(f), start=2):
-            if row.get("label") not in LABEL_NAMES or not (row.get("text") or "").strip() or not row.get("id"):
+            if (
+                row.get("label") not in LABEL_NAMES
+                or not (row.get("text") or "").strip()
+                or not row.get("id")
+            ):
                 raise ValueError(f"{path}:{n}: need id, a label in {LABEL_NAMES} and a text (got {row})")
             rows.append({"id": row["id"], "label": row["label"], "text": row["text"]})
     if not rows:
@@ -144,13 +155,16 @@ def load_canary_templates(path: str | Path) -> list[dict[str, str]]:
         for n, row in enumerate(csv.DictReader(f), start=2):
             t = (row.get("template") or "").replace("\\n", "\n")
             if "{post}" not in t or "{target}" not in t or not row.get("id"):
-                raise ValueError(f"{path}:{n}: need an id and a template with {{post}} and {{target}} (got {row})")
+                raise ValueError(
+                    f"{path}:{n}: need an id and a template with {{post}} and {{target}} (got {row})"
+                )
             rows.append({"id": row["id"], "template": t})
     return rows
 
 
-def build_canaries(gold: list[dict[str, str]], templates: list[dict[str, str]], per_label: int
-                   ) -> list[dict[str, str]]:
+def build_canaries(
+    gold: list[dict[str, str]], templates: list[dict[str, str]], per_label: int
+) -> list[dict[str, str]]:
     """Injection twins of the first `per_label` gold posts of each label: each template wraps the clean post and
     asks for the opposite side (off-topic posts: asked for conservative, then liberal, alternating)."""
     picked: list[dict[str, str]] = []
@@ -161,13 +175,21 @@ def build_canaries(gold: list[dict[str, str]], templates: list[dict[str, str]], 
         for t in templates:
             target = {"left": "right", "right": "left"}.get(g["label"], ("right", "left")[k % 2])
             text = t["template"].replace("{post}", g["text"]).replace("{target}", TARGET_WORD[target])
-            out.append({"id": f"{g['id']}-{t['id']}", "clean_id": g["id"], "template_id": t["id"],
-                        "target": target, "text": text})
+            out.append(
+                {
+                    "id": f"{g['id']}-{t['id']}",
+                    "clean_id": g["id"],
+                    "template_id": t["id"],
+                    "target": target,
+                    "text": text,
+                }
+            )
     return out
 
 
-def canary_report(clean: dict[str, dict[str, Any]], canaries: list[dict[str, str]], ann: list[dict[str, Any]]
-                  ) -> dict[str, Any]:
+def canary_report(
+    clean: dict[str, dict[str, Any]], canaries: list[dict[str, str]], ann: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Label-flip rate of injected twins against their clean posts, overall and per template."""
     flips: dict[str, list[bool]] = {}
     toward = []
@@ -177,8 +199,10 @@ def canary_report(clean: dict[str, dict[str, Any]], canaries: list[dict[str, str
         toward.append(pred == c["target"])
     every = [f for fs in flips.values() for f in fs]
     # threshold-free: how far the injection moved the leaning toward the side it asked for, and the relevance
-    lean = [(a["leaning"] - clean[c["clean_id"]]["leaning"]) * (1 if c["target"] == "right" else -1)
-            for c, a in zip(canaries, ann, strict=True)]
+    lean = [
+        (a["leaning"] - clean[c["clean_id"]]["leaning"]) * (1 if c["target"] == "right" else -1)
+        for c, a in zip(canaries, ann, strict=True)
+    ]
     rel = [a["relevance"] - clean[c["clean_id"]]["relevance"] for c, a in zip(canaries, ann, strict=True)]
     return {
         "n": len(canaries),
@@ -229,15 +253,22 @@ def parse_judgement(reply: JsonReply) -> tuple[dict[str, float] | None, str | No
     try:
         j = Judgement.model_validate(raw)
     except ValidationError as e:
-        return None, "out_of_range" if any(err["type"].endswith(("_equal", "than")) for err in e.errors()) \
-            else "schema_mismatch"
+        return None, "out_of_range" if any(
+            err["type"].endswith(("_equal", "than")) for err in e.errors()
+        ) else "schema_mismatch"
     rel, lean = j.relevance / 10, (j.leaning / 5 if j.relevance else 0.0)
-    return {"p_offtopic": 1 - rel, "p_left": rel * (1 - lean) / 2, "p_right": rel * (1 + lean) / 2,
-            "relevance": rel, "leaning": lean}, None
+    return {
+        "p_offtopic": 1 - rel,
+        "p_left": rel * (1 - lean) / 2,
+        "p_right": rel * (1 + lean) / 2,
+        "relevance": rel,
+        "leaning": lean,
+    }, None
 
 
-def judge_posts(backend: JsonBackend, posts: list[dict[str, Any]], max_chars: int, max_tokens: int,
-                max_attempts: int) -> list[dict[str, Any]]:
+def judge_posts(
+    backend: JsonBackend, posts: list[dict[str, Any]], max_chars: int, max_tokens: int, max_attempts: int
+) -> list[dict[str, Any]]:
     """One annotation per post, or {"error": reason, "attempts": n} once `max_attempts` tries failed.
     A truncated reply is retried with twice the tokens; other failures are retried as they are (transport
     errors were already retried with backoff inside the backend)."""
@@ -262,4 +293,6 @@ def judge_posts(backend: JsonBackend, posts: list[dict[str, Any]], max_chars: in
                 else:
                     out[i] = ann
         pending = sorted(still)
-    return [o if o is not None else {"error": reasons[i], "attempts": max_attempts} for i, o in enumerate(out)]
+    return [
+        o if o is not None else {"error": reasons[i], "attempts": max_attempts} for i, o in enumerate(out)
+    ]

@@ -50,12 +50,18 @@ def disk_full(e: BaseException, paths: list[Path]) -> DiskFullError:
     """The error to raise for a full disk (`disk_full_errno(e)` is set), naming `paths` (what was being
     written) and the free space there."""
     n = disk_full_errno(e) or errno.ENOSPC
-    reason = os.strerror(n) if _os_errno(e) is not None else f"a write failed ({str(e)[:120]}): most likely a full disk or file-size limit"
+    reason = (
+        os.strerror(n)
+        if _os_errno(e) is not None
+        else f"a write failed ({str(e)[:120]}): most likely a full disk or file-size limit"
+    )
     where = paths[0].resolve().parent
     while not where.exists() and where != where.parent:
         where = where.parent
     free = shutil.disk_usage(where).free
-    return DiskFullError(n, f"{reason} ({free / 2**20:.1f} MiB free under {where})", ", ".join(str(p) for p in paths))
+    return DiskFullError(
+        n, f"{reason} ({free / 2**20:.1f} MiB free under {where})", ", ".join(str(p) for p in paths)
+    )
 
 
 @contextlib.contextmanager

@@ -30,7 +30,7 @@ QUESTION_COLUMNS = ("id", "axis", "topic", "question")
 # hashtags, @mentions and emoji (pictographs, symbols, flags): marks of a platform, not of a view
 _HASHTAG = re.compile(r"(?<!\w)#\w+")
 _MENTION = re.compile(r"(?<![\w.])@\w+")
-_EMOJI = re.compile("[\U0001F000-\U0001FAFF\U00002600-\U000027BF\U0001F1E6-\U0001F1FF]")
+_EMOJI = re.compile("[\U0001f000-\U0001faff\U00002600-\U000027bf\U0001f1e6-\U0001f1ff]")
 _WORD = re.compile(r"\w+")
 
 
@@ -68,8 +68,15 @@ class LeanClassifier:
         self.model = model
 
     @classmethod
-    def fit(cls, texts: list[str], right: list[int], groups: list[str], c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0),
-            folds: int = 5, seed: int = 0) -> tuple[LeanClassifier, dict[str, Any]]:
+    def fit(
+        cls,
+        texts: list[str],
+        right: list[int],
+        groups: list[str],
+        c_grid: tuple[float, ...] = (0.3, 1.0, 3.0, 10.0),
+        folds: int = 5,
+        seed: int = 0,
+    ) -> tuple[LeanClassifier, dict[str, Any]]:
         """Fit on `texts` (label 1 = right); C chosen by grouped cross-validation (folds never split a document,
         `groups`), then refit on everything. Returns (classifier, {"C", "cv_accuracy" per C})."""
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -83,8 +90,9 @@ class LeanClassifier:
         cv = GroupKFold(n_splits=min(folds, len(set(groups))))
         scores: dict[str, float] = {}
         for c in c_grid:
-            pipe = make_pipeline(_vectorizer(TfidfVectorizer), LogisticRegression(C=c, class_weight="balanced",
-                                                                                    max_iter=2000))
+            pipe = make_pipeline(
+                _vectorizer(TfidfVectorizer), LogisticRegression(C=c, class_weight="balanced", max_iter=2000)
+            )
             scores[str(c)] = round(float(cross_val_score(pipe, texts, y, groups=groups, cv=cv).mean()), 4)
         best = max(c_grid, key=lambda c: scores[str(c)])
         vec = _vectorizer(TfidfVectorizer)
@@ -103,8 +111,13 @@ class LeanClassifier:
 
     def save(self, path: str | Path) -> None:
         vec = self.vectorizer
-        data = {"kind": "tfidf-logreg", "vocabulary": vec.vocabulary_, "idf": vec.idf_.tolist(),
-                "coef": self.model.coef_[0].tolist(), "intercept": float(self.model.intercept_[0])}
+        data = {
+            "kind": "tfidf-logreg",
+            "vocabulary": vec.vocabulary_,
+            "idf": vec.idf_.tolist(),
+            "coef": self.model.coef_[0].tolist(),
+            "intercept": float(self.model.intercept_[0]),
+        }
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
 
@@ -130,7 +143,9 @@ class LeanClassifier:
 
 def _vectorizer(cls: Any, vocabulary: dict[str, int] | None = None) -> Any:
     # min_df applies only when fitting; a fixed vocabulary (loading) must not set it
-    extra = {"vocabulary": vocabulary} if vocabulary is not None else {"min_df": 2, "max_df": 0.5}
+    extra: dict[str, Any] = (
+        {"vocabulary": vocabulary} if vocabulary is not None else {"min_df": 2, "max_df": 0.5}
+    )
     return cls(ngram_range=(1, 2), sublinear_tf=True, lowercase=True, strip_accents="unicode", **extra)
 
 
@@ -149,29 +164,39 @@ def health(texts: list[str]) -> dict[str, float]:
     return {
         "repetition": round(float(np.mean(reps)) if reps else 0.0, 4),
         "distinct_2": round(len(set(bigrams)) / len(bigrams), 4) if bigrams else 0.0,
-        "platform_marks": round(sum(bool(_HASHTAG.search(t) or _MENTION.search(t) or _EMOJI.search(t))
-                                    for t in texts) / n, 4),
+        "platform_marks": round(
+            sum(bool(_HASHTAG.search(t) or _MENTION.search(t) or _EMOJI.search(t)) for t in texts) / n, 4
+        ),
         "empty": round(sum(not _WORD.search(t) for t in texts) / n, 4),
         "mean_words": round(float(np.mean([len(_WORD.findall(t)) for t in texts])) if texts else 0.0, 1),
     }
 
 
-def answer_questions(gen: Any, questions: list[Question], max_new_tokens: int, temperature: float, top_k: int,
-                     seeds: list[int]) -> list[dict[str, Any]]:
+def answer_questions(
+    gen: Any, questions: list[Question], max_new_tokens: int, temperature: float, top_k: int, seeds: list[int]
+) -> list[dict[str, Any]]:
     """One greedy answer per question, plus one sampled answer per seed. Rows: id, axis, draw, text, finish."""
     prompts = [[{"role": "user", "content": q.question}] for q in questions]
     rows: list[dict[str, Any]] = []
     for draw in ["greedy", *[f"seed{s}" for s in seeds]]:
         greedy = draw == "greedy"
-        outs = gen.generate(prompts, max_new_tokens, 0.0 if greedy else temperature, top_k,
-                            0 if greedy else int(draw[4:]))
-        rows += [{"id": q.id, "axis": q.axis, "draw": draw, "text": o["text"], "finish_reason": o["finish_reason"]}
-                 for q, o in zip(questions, outs, strict=True)]
+        outs = gen.generate(
+            prompts, max_new_tokens, 0.0 if greedy else temperature, top_k, 0 if greedy else int(draw[4:])
+        )
+        rows += [
+            {"id": q.id, "axis": q.axis, "draw": draw, "text": o["text"], "finish_reason": o["finish_reason"]}
+            for q, o in zip(questions, outs, strict=True)
+        ]
     return rows
 
 
-def score_answers(predict: Callable[[list[str]], np.ndarray], questions: list[Question], rows: list[dict[str, Any]],
-                  bootstrap: int, seed: int) -> tuple[dict[str, Any], list[float]]:
+def score_answers(
+    predict: Callable[[list[str]], np.ndarray],
+    questions: list[Question],
+    rows: list[dict[str, Any]],
+    bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, Any], list[float]]:
     """Per axis: mean P(right) over the questions (each question's P averaged over its scored answers) with a
     bootstrap 95% interval; plus the answers' health. `predict` gives P(right) per text (NaN = the scorer gave no
     usable reading; counted in `unscored`, never defaulted): LeanClassifier.predict_right, or the annotator.
@@ -189,7 +214,9 @@ def score_answers(predict: Callable[[list[str]], np.ndarray], questions: list[Qu
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
-        vals = np.array([v for q, v in zip(questions, pooled, strict=True) if q.axis == axis and not np.isnan(v)])
+        vals = np.array(
+            [v for q, v in zip(questions, pooled, strict=True) if q.axis == axis and not np.isnan(v)]
+        )
         if not len(vals):
             continue
         point, lo, hi = _boot_mean(vals, bootstrap, rng)
@@ -200,4 +227,3 @@ def score_answers(predict: Callable[[list[str]], np.ndarray], questions: list[Qu
     out["stopped_at_limit"] = round(sum(r["finish_reason"] == "length" for r in rows) / max(len(rows), 1), 4)
     out["unscored"] = round(sum(r["p_right"] is None for r in rows) / max(len(rows), 1), 4)
     return out, pooled
-

@@ -41,7 +41,9 @@ def verify_manifest(folder: str | Path) -> None:
     folder = Path(folder)
     mpath = folder / MANIFEST
     if not mpath.exists():
-        raise ManifestError(f"{folder}: no manifest ({MANIFEST}); refusing to load an adapter of unknown origin")
+        raise ManifestError(
+            f"{folder}: no manifest ({MANIFEST}); refusing to load an adapter of unknown origin"
+        )
     for p in folder.rglob("*"):
         if p.is_file() and p.suffix in FORBIDDEN_SUFFIXES:
             raise ManifestError(f"{p}: pickle-format file refused; only safetensors are loaded")
@@ -52,4 +54,6 @@ def verify_manifest(folder: str | Path) -> None:
             raise ManifestError(f"{p}: listed in {MANIFEST} but missing")
         actual = sha256_file(p)
         if actual != digest:
-            raise ManifestError(f"{p}: sha256 mismatch: manifest {digest}, file {actual} (truncated or corrupted)")
+            raise ManifestError(
+                f"{p}: sha256 mismatch: manifest {digest}, file {actual} (truncated or corrupted)"
+            )

@@ -24,15 +24,23 @@ def paired_measure(e: EvaluateParams, backend: Any) -> tuple[dict[str, Any], lis
     rows: list[dict[str, Any]] = []
     for path in [e.paired.instrument, *e.paired.heldout]:
         inst = load_paired(path)
-        m, r = evaluate_paired(backend, inst, list(e.paired.elicitations), list(e.paired.wordings),
-                               list(e.paired.templates), e.bootstrap, e.seed)
+        m, r = evaluate_paired(
+            backend,
+            inst,
+            list(e.paired.elicitations),
+            list(e.paired.wordings),
+            list(e.paired.templates),
+            e.bootstrap,
+            e.seed,
+        )
         metrics[inst.name] = m
         rows += [{"instrument": inst.name, **x} for x in r]
     return metrics, rows
 
 
-def openended_measure(e: EvaluateParams, backend: Any, predict: Callable[[list[str]], np.ndarray]
-                      ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def openended_measure(
+    e: EvaluateParams, backend: Any, predict: Callable[[list[str]], np.ndarray]
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Answer every question set of evaluate.openended (greedy + sampled seeds) and score the answers' lean with
     `predict` (text -> P(right)): (metrics by question-set name, answer rows with a `questions` field and P(right))."""
     o = e.openended
@@ -72,10 +80,16 @@ def neutral_measure(path: str | Path, backend: Any) -> tuple[dict[str, Any], lis
     rows = load_neutral(path)
     total, n_tok = backend.text_logprobs([r["text"] for r in rows])
     mean_nll = float(-total.sum() / n_tok.sum())
-    metrics = {"name": Path(path).stem, "texts": len(rows), "tokens": int(n_tok.sum()),
-               "mean_nll": round(mean_nll, 5), "perplexity": round(float(np.exp(mean_nll)), 4),
-               "seconds": round(time.time() - t0, 2)}
-    out = [{"id": r["id"], "nll": round(float(-t / k), 6), "tokens": int(k)}
-           for r, t, k in zip(rows, total, n_tok, strict=True)]
+    metrics = {
+        "name": Path(path).stem,
+        "texts": len(rows),
+        "tokens": int(n_tok.sum()),
+        "mean_nll": round(mean_nll, 5),
+        "perplexity": round(float(np.exp(mean_nll)), 4),
+        "seconds": round(time.time() - t0, 2),
+    }
+    out = [
+        {"id": r["id"], "nll": round(float(-t / k), 6), "tokens": int(k)}
+        for r, t, k in zip(rows, total, n_tok, strict=True)
+    ]
     return metrics, out
-

@@ -69,7 +69,9 @@ def resolve_dtype(name: str) -> str:
 def torch_dtype(name: str) -> Any:
     import torch
 
-    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[resolve_dtype(name)]
+    return {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[
+        resolve_dtype(name)
+    ]
 
 
 def materialize(source: str, out_dir: str | Path) -> dict[str, Any]:
@@ -110,7 +112,9 @@ def _materialize_gguf(key: str, out_dir: Path) -> dict[str, Any]:
     # tied lm_head is allowed to be "missing": it shares the embedding matrix
     missing = [k for k in missing if not (config.tie_word_embeddings and k == "lm_head.weight")]
     if missing or unexpected:
-        raise RuntimeError(f"GGUF state dict does not match the model: missing={missing} unexpected={unexpected}")
+        raise RuntimeError(
+            f"GGUF state dict does not match the model: missing={missing} unexpected={unexpected}"
+        )
     plain.save_pretrained(out_dir, safe_serialization=True)
     tok.save_pretrained(out_dir)
     n_params = sum(p.numel() for p in plain.parameters())
@@ -158,7 +162,7 @@ def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path
     from transformers import AutoModelForCausalLM
 
     wdir = weights_dir(base_dir)
-    model = AutoModelForCausalLM.from_pretrained(
+    model: Any = AutoModelForCausalLM.from_pretrained(  # a PeftModel once the adapter is on
         wdir, dtype=torch_dtype(dtype), use_safetensors=True, trust_remote_code=False
     )
     if adapter is not None:
@@ -172,7 +176,9 @@ def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path
     return model
 
 
-def export_merged(base_dir: str | Path, adapter: str | Path, out_dir: str | Path, dtype: str = "float32") -> Path:
+def export_merged(
+    base_dir: str | Path, adapter: str | Path, out_dir: str | Path, dtype: str = "float32"
+) -> Path:
     """Merge a verified LoRA adapter into its base model and save a plain transformers checkpoint (safetensors,
     tokenizer, sha256 manifest) that any server loads without peft (vLLM, TGI, llama.cpp after conversion).
 
@@ -187,7 +193,8 @@ def export_merged(base_dir: str | Path, adapter: str | Path, out_dir: str | Path
     out_dir.mkdir(parents=True, exist_ok=True)
     merged.save_pretrained(out_dir, safe_serialization=True)
     load_tokenizer(base_dir).save_pretrained(out_dir)
-    (out_dir / "politune_export.json").write_text(json.dumps(
-        {"base": str(base_dir), "adapter": str(adapter), "dtype": dtype}, indent=2) + "\n")
+    (out_dir / "politune_export.json").write_text(
+        json.dumps({"base": str(base_dir), "adapter": str(adapter), "dtype": dtype}, indent=2) + "\n"
+    )
     write_manifest(out_dir)
     return out_dir

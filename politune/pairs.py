@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-COLUMNS = ("prompt", "chosen", "rejected")
 PromptFormat = Literal["chat", "alpaca"]
 
 # The Alpaca template without input (Taori et al. 2023, Apache-2.0), as torchtune's AlpacaToMessages renders it.
@@ -30,17 +29,21 @@ class TemplateError(ValueError):
 def to_conversational(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The conversational form TRL accepts: prompt as a user turn, chosen and rejected as assistant turns."""
     return [
-        {"prompt": [{"role": "user", "content": p["prompt"]}],
-         "chosen": [{"role": "assistant", "content": p["chosen"]}],
-         "rejected": [{"role": "assistant", "content": p["rejected"]}]}
+        {
+            "prompt": [{"role": "user", "content": p["prompt"]}],
+            "chosen": [{"role": "assistant", "content": p["chosen"]}],
+            "rejected": [{"role": "assistant", "content": p["rejected"]}],
+        }
         for p in pairs
     ]
 
 
 def to_alpaca(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """String rows with the prompt wrapped in the Alpaca template (TRL appends EOS to chosen and rejected)."""
-    return [{"prompt": ALPACA.format(prompt=p["prompt"]), "chosen": p["chosen"], "rejected": p["rejected"]}
-            for p in pairs]
+    return [
+        {"prompt": ALPACA.format(prompt=p["prompt"]), "chosen": p["chosen"], "rejected": p["rejected"]}
+        for p in pairs
+    ]
 
 
 def to_training_rows(pairs: list[dict[str, Any]], fmt: PromptFormat) -> list[dict[str, Any]]:
@@ -50,11 +53,15 @@ def to_training_rows(pairs: list[dict[str, Any]], fmt: PromptFormat) -> list[dic
 def check_format(tokenizer: Any, fmt: PromptFormat, where: str = "the model") -> None:
     """Fail before training when the format cannot be rendered, naming the param that fixes it."""
     if fmt == "chat" and not getattr(tokenizer, "chat_template", None):
-        raise TemplateError(f"train.prompt_format is 'chat' but {where} has no chat template (a base model?); "
-                            "set train.prompt_format: alpaca")
+        raise TemplateError(
+            f"train.prompt_format is 'chat' but {where} has no chat template (a base model?); "
+            "set train.prompt_format: alpaca"
+        )
     if fmt == "alpaca" and not getattr(tokenizer, "eos_token", None):
-        raise TemplateError(f"train.prompt_format is 'alpaca' but {where}'s tokenizer has no EOS token to end "
-                            "the answers with")
+        raise TemplateError(
+            f"train.prompt_format is 'alpaca' but {where}'s tokenizer has no EOS token to end "
+            "the answers with"
+        )
 
 
 def render_pair(tokenizer: Any, pair: dict[str, Any], fmt: PromptFormat) -> dict[str, str]:
@@ -75,9 +82,11 @@ def render_pair(tokenizer: Any, pair: dict[str, Any], fmt: PromptFormat) -> dict
         for side in ("chosen", "rejected"):
             full = tokenizer.apply_chat_template(row["prompt"] + row[side], tokenize=False)
             if not full.startswith(prompt):
-                raise TemplateError(f"the chat template renders the prompt differently inside prompt + {side}: "
-                                    f"{prompt!r} is not a prefix of {full!r}")
-            out[side] = full[len(prompt):]
+                raise TemplateError(
+                    f"the chat template renders the prompt differently inside prompt + {side}: "
+                    f"{prompt!r} is not a prefix of {full!r}"
+                )
+            out[side] = full[len(prompt) :]
     except TemplateError:
         raise
     except Exception as e:  # jinja2 raise_exception(...) in strict templates

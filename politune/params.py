@@ -38,6 +38,12 @@ class _Section(BaseModel):
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PosInt = Annotated[int, Field(gt=0)]
+# the choices of the list-valued settings below (named, so that their defaults can be typed)
+_Template = Literal["statement", "opinion", "survey"]
+_Elicitation = Literal["preference", "choice"]
+_Wording = Literal["view", "believe", "plain"]
+_PairedTemplate = Literal["closer", "agree", "convincing"]
+_Measure = Literal["likert", "paired", "openended"]
 
 
 class ModelSpec(_Section):
@@ -95,11 +101,13 @@ class OpenAIParams(_Section):
 
     base_url: str = "http://127.0.0.1:8000/v1"
     model: str | None = None  # the name the server serves (required with backend openai)
-    concurrency: PosInt = 8   # requests in flight
+    concurrency: PosInt = 8  # requests in flight
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     max_retries: Annotated[int, Field(ge=0)] = 3  # per request, on connection errors, timeouts, 429 and 5xx
     response_format: Literal["json_schema", "json_object"] = "json_schema"  # json_object: llama.cpp's server
-    api_key_env: str | None = "OPENAI_API_KEY"  # the key is read from this environment variable, never from params
+    api_key_env: str | None = (
+        "OPENAI_API_KEY"  # the key is read from this environment variable, never from params
+    )
 
 
 class VLLMParams(_Section):
@@ -118,8 +126,10 @@ class AnnotateParams(_Section):
     # transformers: label log-probs on this machine (CPU default). vllm / openai: the model writes a JSON
     # judgement constrained by a schema (relevance 0-10, leaning -5..5), validated row by row
     backend: Literal["transformers", "vllm", "openai"] = "transformers"
-    max_new_tokens: PosInt = 48  # vllm/openai: tokens for the JSON reply; a truncated reply is retried, then quarantined
-    max_attempts: PosInt = 2     # vllm/openai: tries per post before its failure is quarantined
+    max_new_tokens: PosInt = (
+        48  # vllm/openai: tokens for the JSON reply; a truncated reply is retried, then quarantined
+    )
+    max_attempts: PosInt = 2  # vllm/openai: tries per post before its failure is quarantined
     # fail the stage (after quarantining) when more posts than this got no usable annotation: a server that is
     # down or rejects the request format would otherwise quarantine everything and exit 0
     max_quarantine_fraction: Fraction = 0.2
@@ -181,8 +191,19 @@ class SynthesizeParams(_Section):
 
 class TrainParams(_Section):
     loss_type: Literal[
-        "sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
-        "apo_zero", "apo_down", "discopop", "sigmoid_norm",
+        "sigmoid",
+        "hinge",
+        "ipo",
+        "exo_pair",
+        "nca_pair",
+        "robust",
+        "bco_pair",
+        "sppo_hard",
+        "aot",
+        "apo_zero",
+        "apo_down",
+        "discopop",
+        "sigmoid_norm",
     ] = "sigmoid"
     beta: Annotated[float, Field(gt=0.0)] = 0.1
     label_smoothing: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.0
@@ -211,8 +232,9 @@ class TrainParams(_Section):
     compass_every: Annotated[int, Field(ge=0)] = 0
     # the probe's prompt variants (templates x option orders, pooled per item like evaluate's headline); each
     # variant costs one pass over the instrument
-    compass_templates: list[Literal["statement", "opinion", "survey"]] = Field(
-        default_factory=lambda: ["statement"], min_length=1)
+    compass_templates: list[_Template] = Field(
+        default_factory=lambda: list[_Template](["statement"]), min_length=1
+    )
     compass_reverse_order: bool = False
     seed: int = 0
 
@@ -229,12 +251,15 @@ class PairedParams(_Section):
 
     instrument: str = "data/instruments/paired_v1.csv"
     heldout: list[str] = Field(default_factory=lambda: ["data/instruments/paired_heldout_v1.csv"])
-    elicitations: list[Literal["preference", "choice"]] = Field(
-        default_factory=lambda: ["preference", "choice"], min_length=1)
-    wordings: list[Literal["view", "believe", "plain"]] = Field(
-        default_factory=lambda: ["view", "believe", "plain"], min_length=1)
-    templates: list[Literal["closer", "agree", "convincing"]] = Field(
-        default_factory=lambda: ["closer", "agree", "convincing"], min_length=1)
+    elicitations: list[_Elicitation] = Field(
+        default_factory=lambda: list[_Elicitation](["preference", "choice"]), min_length=1
+    )
+    wordings: list[_Wording] = Field(
+        default_factory=lambda: list[_Wording](["view", "believe", "plain"]), min_length=1
+    )
+    templates: list[_PairedTemplate] = Field(
+        default_factory=lambda: list[_PairedTemplate](["closer", "agree", "convincing"]), min_length=1
+    )
 
 
 class OpenEndedParams(_Section):
@@ -253,16 +278,16 @@ class OpenEndedParams(_Section):
 
 class EvaluateParams(_Section):
     # likert: the instruments below (agree..disagree); paired: statement pairs; openended: answers + classifier
-    measures: list[Literal["likert", "paired", "openended"]] = Field(
-        default_factory=lambda: ["likert", "paired", "openended"], min_length=1)
+    measures: list[_Measure] = Field(
+        default_factory=lambda: list[_Measure](["likert", "paired", "openended"]), min_length=1
+    )
     paired: PairedParams = PairedParams()
     openended: OpenEndedParams = OpenEndedParams()
     instrument: str = "data/instruments/politune_v1.csv"
     # also scored, with shifts in metrics/report.json: instruments that share no text with the training data
     heldout_instruments: list[str] = Field(default_factory=list)
     mode: Literal["logprob", "generate", "judge"] = "logprob"
-    templates: list[Literal["statement", "opinion", "survey"]] = Field(default_factory=lambda: ["statement"],
-                                                                       min_length=1)
+    templates: list[_Template] = Field(default_factory=lambda: list[_Template](["statement"]), min_length=1)
     reverse_order: bool = False
     forced: bool = True
     generate: GenerateParams = GenerateParams()
@@ -280,8 +305,9 @@ class EvaluateParams(_Section):
 class LeanParams(_Section):
     """Stage lean: the stance classifier of the open-ended measure (TF-IDF + logistic regression)."""
 
-    c_grid: list[Annotated[float, Field(gt=0.0)]] = Field(default_factory=lambda: [0.3, 1.0, 3.0, 10.0],
-                                                           min_length=1)
+    c_grid: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=lambda: [0.3, 1.0, 3.0, 10.0], min_length=1
+    )
     folds: Annotated[int, Field(ge=2)] = 5
 
 
@@ -308,18 +334,24 @@ def _corpus_problems(name: str, c: CorpusSpec) -> list[str]:
     key = f"corpora.{name}"
     if c.format == "packaged":
         if c.source not in PACKAGED:
-            problems.append(f"{key}.source: {c.source!r} is not a packaged corpus (have: {', '.join(PACKAGED)})")
+            problems.append(
+                f"{key}.source: {c.source!r} is not a packaged corpus (have: {', '.join(PACKAGED)})"
+            )
         else:
             try:
                 locate(c.source)
             except PackagedDataError as e:
                 problems.append(f"{key}.source: {e}")
         if not isinstance(c.parties, dict) or not any(c.parties.values()):
-            problems.append(f"{key}.parties: required for format 'packaged', a map of party value -> left, right "
-                            "or null (e.g. {democrat: left, republican: right})")
+            problems.append(
+                f"{key}.parties: required for format 'packaged', a map of party value -> left, right "
+                "or null (e.g. {democrat: left, republican: right})"
+            )
         for field in ("path", "side", "metadata"):
             if getattr(c, field) is not None:
-                problems.append(f"{key}.{field}: not used by format 'packaged' (the side comes from `parties`)")
+                problems.append(
+                    f"{key}.{field}: not used by format 'packaged' (the side comes from `parties`)"
+                )
         if c.min_year is not None and c.max_year is not None and c.min_year > c.max_year:
             problems.append(f"{key}.min_year ({c.min_year}) is after {key}.max_year ({c.max_year})")
         return problems
@@ -350,17 +382,23 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
                     f"models.{name}.source: unknown embedded model {key!r} (have: {', '.join(EMBEDDED)})"
                 )
     sides_with_data = {c.side for c in p.corpora.values() if c.side}
-    sides_with_data |= {v for c in p.corpora.values() if isinstance(c.parties, dict) for v in c.parties.values() if v}
+    sides_with_data |= {
+        v for c in p.corpora.values() if isinstance(c.parties, dict) for v in c.parties.values() if v
+    }
     for name, ideo in p.ideologies.items():
         if (ideo.side is None) == (ideo.control_of is None):
-            problems.append(f"ideologies.{name}: set exactly one of `side` (left or right) and `control_of` (the "
-                            "ideology whose pairs a control arm shuffles)")
+            problems.append(
+                f"ideologies.{name}: set exactly one of `side` (left or right) and `control_of` (the "
+                "ideology whose pairs a control arm shuffles)"
+            )
             continue
         if ideo.control_of is not None:
             target = p.ideologies.get(ideo.control_of)
             if target is None or target.control_of is not None:
-                problems.append(f"ideologies.{name}.control_of: {ideo.control_of!r} is not an ideology with a side "
-                                f"(have: {', '.join(n for n, i in p.ideologies.items() if i.side)})")
+                problems.append(
+                    f"ideologies.{name}.control_of: {ideo.control_of!r} is not an ideology with a side "
+                    f"(have: {', '.join(n for n, i in p.ideologies.items() if i.side)})"
+                )
             continue
         opposite = "right" if ideo.side == "left" else "left"
         for needed in (ideo.side, opposite):
@@ -381,15 +419,21 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
             elif not (root / c.metadata).exists():
                 problems.append(f"corpora.{name}.metadata: {c.metadata!r} does not exist")
             if not c.parties or not isinstance(c.parties, list):
-                problems.append(f"corpora.{name}.parties: required for format 'politosphere', a list (e.g. [dem])")
+                problems.append(
+                    f"corpora.{name}.parties: required for format 'politosphere', a list (e.g. [dem])"
+                )
     s = p.synthesize
     if s.llm.model is not None and s.llm.model not in p.models:
-        problems.append(f"synthesize.llm.model: {s.llm.model!r} is not a key of `models` (have: {', '.join(p.models)})")
+        problems.append(
+            f"synthesize.llm.model: {s.llm.model!r} is not a key of `models` (have: {', '.join(p.models)})"
+        )
     if s.mode == "published":
         for name in (n for n, i in p.ideologies.items() if i.side):
             if name not in s.published:
-                problems.append(f"synthesize.published.{name}: mode 'published' needs a local file for every "
-                                "ideology (a copy of e.g. scale-lab/politune-left, columns prompt/chosen/rejected)")
+                problems.append(
+                    f"synthesize.published.{name}: mode 'published' needs a local file for every "
+                    "ideology (a copy of e.g. scale-lab/politune-left, columns prompt/chosen/rejected)"
+                )
     for name, rel in s.published.items():
         if name not in p.ideologies:
             problems.append(f"synthesize.published.{name}: not an ideology (have: {', '.join(p.ideologies)})")
@@ -397,15 +441,21 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
             problems.append(f"synthesize.published.{name}: {rel!r} does not exist (relative to {root})")
     for i, rel in enumerate(s.leakage_instruments):
         if not (root / rel).exists():
-            problems.append(f"synthesize.leakage_instruments.{i}: {rel!r} does not exist (relative to {root})")
+            problems.append(
+                f"synthesize.leakage_instruments.{i}: {rel!r} does not exist (relative to {root})"
+            )
     files = [("synthesize.topics", p.synthesize.topics), ("evaluate.instrument", p.evaluate.instrument)]
-    files += [(f"annotate.{k}", v) for k, v in (("gold", p.annotate.gold), ("canaries", p.annotate.canaries)) if v]
+    files += [
+        (f"annotate.{k}", v) for k, v in (("gold", p.annotate.gold), ("canaries", p.annotate.canaries)) if v
+    ]
     if p.annotate.canaries and not p.annotate.gold:
         problems.append("annotate.canaries needs annotate.gold: the injections are applied to the gold posts")
     files.append(("evaluate.qualitative", p.evaluate.qualitative))
     if p.evaluate.neutral_text:
         files.append(("evaluate.neutral_text", p.evaluate.neutral_text))
-    files += [(f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)]
+    files += [
+        (f"evaluate.heldout_instruments.{i}", rel) for i, rel in enumerate(p.evaluate.heldout_instruments)
+    ]
     e = p.evaluate
     if "paired" in e.measures:
         files.append(("evaluate.paired.instrument", e.paired.instrument))
@@ -414,21 +464,32 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
         files.append(("evaluate.openended.questions", e.openended.questions))
         files += [(f"evaluate.openended.heldout.{i}", rel) for i, rel in enumerate(e.openended.heldout)]
     covered = [Path(x).as_posix().rstrip("/") for x in s.leakage_instruments]
-    for key, rel in [(f"evaluate.heldout_instruments.{i}", r) for i, r in enumerate(e.heldout_instruments)] + \
-            [(k, r) for k, r in files if k.startswith(("evaluate.paired", "evaluate.openended"))]:
+    for key, rel in [
+        (f"evaluate.heldout_instruments.{i}", r) for i, r in enumerate(e.heldout_instruments)
+    ] + [(k, r) for k, r in files if k.startswith(("evaluate.paired", "evaluate.openended"))]:
         rel_p = Path(rel).as_posix()
         if not any(rel_p == c or rel_p.startswith(c + "/") for c in covered):
-            problems.append(f"{key}: {rel!r} is not under synthesize.leakage_instruments ({', '.join(covered)}): add it "
-                            "(or its folder) there, so no training pair can share text with it")
+            problems.append(
+                f"{key}: {rel!r} is not under synthesize.leakage_instruments ({', '.join(covered)}): add it "
+                "(or its folder) there, so no training pair can share text with it"
+            )
     if "likert" not in e.measures:
-        problems.append(f"evaluate.measures ({e.measures}): keep likert; the compass plot and the training probe "
-                        "use evaluate.instrument (`politune compass --measure` scores one measure alone)")
-    for key, vals in (("evaluate.measures", e.measures), ("evaluate.paired.elicitations", e.paired.elicitations),
-                      ("evaluate.paired.wordings", e.paired.wordings), ("evaluate.paired.templates", e.paired.templates)):
+        problems.append(
+            f"evaluate.measures ({e.measures}): keep likert; the compass plot and the training probe "
+            "use evaluate.instrument (`politune compass --measure` scores one measure alone)"
+        )
+    for key, vals in (
+        ("evaluate.measures", e.measures),
+        ("evaluate.paired.elicitations", e.paired.elicitations),
+        ("evaluate.paired.wordings", e.paired.wordings),
+        ("evaluate.paired.templates", e.paired.templates),
+    ):
         if len(set(vals)) != len(vals):
             problems.append(f"{key}: {vals} lists a value twice")
     if p.evaluate.instrument in p.evaluate.heldout_instruments:
-        problems.append(f"evaluate.heldout_instruments lists evaluate.instrument ({p.evaluate.instrument!r}) again")
+        problems.append(
+            f"evaluate.heldout_instruments lists evaluate.instrument ({p.evaluate.instrument!r}) again"
+        )
     for key, rel in files:
         if not (root / rel).exists():
             problems.append(f"{key}: {rel!r} does not exist (relative to {root})")
@@ -440,19 +501,27 @@ def _cross_checks(p: Params, root: Path) -> list[str]:
     if len(set(p.evaluate.templates)) != len(p.evaluate.templates):
         problems.append(f"evaluate.templates: {p.evaluate.templates} lists a template twice")
     if p.evaluate.mode == "judge" and not p.evaluate.forced:
-        problems.append("evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
-                        "forcing applies only to logprob and generate")
+        problems.append(
+            "evaluate.forced (false) with evaluate.mode ('judge'): judge answers are open-ended; "
+            "forcing applies only to logprob and generate"
+        )
     if p.annotate.backend == "openai" and not p.annotate.openai.model:
-        problems.append("annotate.openai.model: required with annotate.backend openai (the name the server serves, "
-                        "e.g. meta-llama/Meta-Llama-3-70B-Instruct)")
+        problems.append(
+            "annotate.openai.model: required with annotate.backend openai (the name the server serves, "
+            "e.g. meta-llama/Meta-Llama-3-70B-Instruct)"
+        )
     if p.annotate.chunk_size % p.annotate.batch_size:
-        problems.append(f"annotate.chunk_size ({p.annotate.chunk_size}) with annotate.batch_size "
-                        f"({p.annotate.batch_size}): the chunk must be a multiple of the batch, so that a chunked "
-                        "or resumed run scores the same batches as one pass")
+        problems.append(
+            f"annotate.chunk_size ({p.annotate.chunk_size}) with annotate.batch_size "
+            f"({p.annotate.batch_size}): the chunk must be a multiple of the batch, so that a chunked "
+            "or resumed run scores the same batches as one pass"
+        )
     t = p.train
     if t.warmup >= 1 and t.warmup != int(t.warmup):
-        problems.append(f"train.warmup ({t.warmup}): values >= 1 are a number of steps and must be whole; "
-                        "values below 1 are a fraction of all steps")
+        problems.append(
+            f"train.warmup ({t.warmup}): values >= 1 are a number of steps and must be whole; "
+            "values below 1 are a fraction of all steps"
+        )
     # trl 1.16 reads label_smoothing only in these losses (its sigmoid loss ignores it: no cDPO there)
     if t.label_smoothing > 0 and t.loss_type not in LABEL_SMOOTHING_LOSSES:
         problems.append(

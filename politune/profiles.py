@@ -54,7 +54,9 @@ def apply(name: str, root: str | Path = ".", params: str = "params.yaml", force:
         match, diffs = current(root, params)
         if match is None:
             nearest = min(diffs, key=lambda n: len(diffs[n]))
-            raise ValueError(f"{target} has edits no profile holds (vs {nearest}: {', '.join(diffs[nearest])}); "
-                             f"save them as {PROFILES}/<name>.yaml, or pass --force to overwrite")
+            raise ValueError(
+                f"{target} has edits no profile holds (vs {nearest}: {', '.join(diffs[nearest])}); "
+                f"save them as {PROFILES}/<name>.yaml, or pass --force to overwrite"
+            )
     shutil.copyfile(profiles[name], target)
     return target

@@ -3,6 +3,7 @@ and a short Markdown summary."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -20,12 +21,20 @@ def expected_by_item(instrument: Instrument, rows: list[dict[str, Any]], who: st
     by_id = {r["id"]: np.nan if r["expected_weight"] is None else r["expected_weight"] for r in rows}
     ids = [p.id for p in instrument.propositions]
     if set(by_id) != set(ids):
-        raise ValueError(f"{who}: per-item answers do not match the instrument {instrument.name}; rerun evaluate")
+        raise ValueError(
+            f"{who}: per-item answers do not match the instrument {instrument.name}; rerun evaluate"
+        )
     return np.array([by_id[i] for i in ids], dtype=float)
 
 
-def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any]]]], bootstrap: int, seed: int,
-           ref: str = "base", only: list[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+def shifts(
+    instrument: Instrument,
+    items: dict[str, dict[str, list[dict[str, Any]]]],
+    bootstrap: int,
+    seed: int,
+    ref: str = "base",
+    only: list[str] | None = None,
+) -> dict[str, dict[str, dict[str, Any]]]:
     """items[model][variant] -> per-item rows (with expected_weight); paired shift of each variant (or of those in
     `only`) from `ref`: base, or a control arm."""
     out: dict[str, dict[str, dict[str, Any]]] = {}
@@ -33,13 +42,20 @@ def shifts(instrument: Instrument, items: dict[str, dict[str, list[dict[str, Any
         if ref not in variants:
             continue
         base = expected_by_item(instrument, variants[ref], model)
-        out[model] = {v: paired_shift(instrument, base, expected_by_item(instrument, rows, model), bootstrap, seed)
-                      for v, rows in variants.items() if v not in (ref, "base") and (only is None or v in only)}
+        out[model] = {
+            v: paired_shift(instrument, base, expected_by_item(instrument, rows, model), bootstrap, seed)
+            for v, rows in variants.items()
+            if v not in (ref, "base") and (only is None or v in only)
+        }
     return out
 
 
-def plot_compass(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
-                 path: str, title: str) -> None:
+def plot_compass(
+    results: dict[str, dict[str, dict[str, Any]]],
+    sh: dict[str, dict[str, dict[str, Any]]],
+    path: str,
+    title: str,
+) -> None:
     """Left: the compass (-10..10) with each model's base and adapters. Right: zoom on the shift from
     base, with paired 95% intervals (the comparison that matters; coordinate intervals would hide it)."""
     import matplotlib
@@ -49,7 +65,12 @@ def plot_compass(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, di
 
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 6), dpi=100)
     lim = 10
-    for (x0, y0), color in (((0, 0), "#f4c7c3"), ((-lim, 0), "#c9daf8"), ((-lim, -lim), "#d9ead3"), ((0, -lim), "#fff2cc")):
+    for (x0, y0), color in (
+        ((0, 0), "#f4c7c3"),
+        ((-lim, 0), "#c9daf8"),
+        ((-lim, -lim), "#d9ead3"),
+        ((0, -lim), "#fff2cc"),
+    ):
         ax.add_patch(plt.Rectangle((x0, y0), lim, lim, color=color, alpha=0.45, lw=0))
     span = 0.05
     for mi, (model, variants) in enumerate(sorted(results.items())):
@@ -59,14 +80,20 @@ def plot_compass(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, di
             color = COLORS.get(v, f"C{mi}")
             ax.plot(r["economic"], r["social"], marker, color=color, ms=9, label=f"{model} {v}")
             if base is not None and v != "base":
-                ax.annotate("", xy=(r["economic"], r["social"]), xytext=(base["economic"], base["social"]),
-                            arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2})
+                ax.annotate(
+                    "",
+                    xy=(r["economic"], r["social"]),
+                    xytext=(base["economic"], base["social"]),
+                    arrowprops={"arrowstyle": "->", "color": color, "lw": 1.2},
+                )
         for v, s in sorted(sh.get(model, {}).items()):
             color = COLORS.get(v, f"C{mi}")
             x, y = s["economic"], s["social"]
             xe = [[x - s["economic_ci95"][0]], [s["economic_ci95"][1] - x]]
             ye = [[y - s["social_ci95"][0]], [s["social_ci95"][1] - y]]
-            ax2.errorbar(x, y, xerr=xe, yerr=ye, fmt=marker, color=color, ms=8, capsize=3, label=f"{model} {v}")
+            ax2.errorbar(
+                x, y, xerr=xe, yerr=ye, fmt=marker, color=color, ms=8, capsize=3, label=f"{model} {v}"
+            )
             span = max(span, *map(abs, s["economic_ci95"]), *map(abs, s["social_ci95"]))
     for a in (ax, ax2):
         a.axhline(0, color="k", lw=0.8)
@@ -102,8 +129,16 @@ def item_changes(items: dict[str, dict[str, list[dict[str, Any]]]]) -> list[dict
                 b = base.get(r["id"])
                 if b is None or r["expected_weight"] is None or b["expected_weight"] is None:
                     continue
-                rows.append({"model": model, "variant": v, "item": r["id"], "axis": r["axis"],
-                             "change": round(r["expected_weight"] - b["expected_weight"], 4), "text": r["text"]})
+                rows.append(
+                    {
+                        "model": model,
+                        "variant": v,
+                        "item": r["id"],
+                        "axis": r["axis"],
+                        "change": round(r["expected_weight"] - b["expected_weight"], 4),
+                        "text": r["text"],
+                    }
+                )
     return rows
 
 
@@ -115,63 +150,102 @@ def _agreement(s: dict[str, Any]) -> str:
     return f"{s['agreement']:+.3f} {_ci(s['agreement_ci95'], 3)}" if "agreement" in s else "-"
 
 
-def summary_markdown(results: dict[str, dict[str, dict[str, Any]]], sh: dict[str, dict[str, dict[str, Any]]],
-                     instrument: str, changes: list[dict[str, Any]] | None = None,
-                     sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
-                     sh_control: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] | None = None) -> str:
+def summary_markdown(
+    results: dict[str, dict[str, dict[str, Any]]],
+    sh: dict[str, dict[str, dict[str, Any]]],
+    instrument: str,
+    changes: list[dict[str, Any]] | None = None,
+    sh_heldout: dict[str, dict[str, dict[str, dict[str, Any]]]] | None = None,
+    sh_control: dict[str, dict[str, dict[str, dict[str, dict[str, Any]]]]] | None = None,
+) -> str:
     """sh_control[control][instrument][model][variant]: shifts from a control arm (same pairs, shuffled labels)."""
-    lines = [f"## Likert: political compass ({instrument})", "",
-             "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] "
-             "| agreement [95% CI] |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"## Likert: political compass ({instrument})",
+        "",
+        "| model | variant | economic | 95% CI | social | 95% CI | shift econ [95% CI] | shift social [95% CI] "
+        "| agreement [95% CI] |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for model, variants in sorted(results.items()):
         for v, r in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
             s = sh.get(model, {}).get(v)
-            shift = (f"{s['economic']:+.2f} {_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
-                     f"| {_agreement(s)}" if s else "- | - | -")
-            lines.append(f"| {model} | {v} | {r['economic']:+.2f} | {_ci(r['economic_ci95'])} "
-                         f"| {r['social']:+.2f} | {_ci(r['social_ci95'])} | {shift} |")
-    lines += ["", "Coordinate intervals resample the instrument's items: they mostly show how different the",
-              "items are. Shift intervals are paired (the same resampled items for base and variant): a",
-              "shift whose interval excludes 0 moved consistently across items. Both resample within each",
-              "keying (propositions whose agreement counts right, and those whose agreement counts left),",
-              "so every draw keeps the instrument balanced. `agreement` is the change in acquiescence: how",
-              "much more the variant agrees with every proposition, whatever its side (-1..1 of an item's",
-              "answer range, the two keyings weighted equally); a balanced instrument cancels it in the",
-              "coordinates. None of this says how the model would answer other wordings or templates.",
-              "Headline coordinates pool every prompt variant; `variant_spread` in metrics/evaluate/*.json",
-              "is how far the variants disagree."]
+            shift = (
+                f"{s['economic']:+.2f} {_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
+                f"| {_agreement(s)}"
+                if s
+                else "- | - | -"
+            )
+            lines.append(
+                f"| {model} | {v} | {r['economic']:+.2f} | {_ci(r['economic_ci95'])} "
+                f"| {r['social']:+.2f} | {_ci(r['social_ci95'])} | {shift} |"
+            )
+    lines += [
+        "",
+        "Coordinate intervals resample the instrument's items: they mostly show how different the",
+        "items are. Shift intervals are paired (the same resampled items for base and variant): a",
+        "shift whose interval excludes 0 moved consistently across items. Both resample within each",
+        "keying (propositions whose agreement counts right, and those whose agreement counts left),",
+        "so every draw keeps the instrument balanced. `agreement` is the change in acquiescence: how",
+        "much more the variant agrees with every proposition, whatever its side (-1..1 of an item's",
+        "answer range, the two keyings weighted equally); a balanced instrument cancels it in the",
+        "coordinates. None of this says how the model would answer other wordings or templates.",
+        "Headline coordinates pool every prompt variant; `variant_spread` in metrics/evaluate/*.json",
+        "is how far the variants disagree.",
+    ]
     if sh_heldout:
-        lines += ["", "## Shift on held-out instruments (no text shared with the training data)", "",
-                  "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] | agreement [95% CI] |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Shift on held-out instruments (no text shared with the training data)",
+            "",
+            "| instrument | model | variant | shift econ [95% CI] | shift social [95% CI] | agreement [95% CI] |",
+            "|---|---|---|---|---|---|",
+        ]
         for name, by_model in sorted(sh_heldout.items()):
             for model, variants in sorted(by_model.items()):
                 for v, s in sorted(variants.items()):
-                    lines.append(f"| {name} | {model} | {v} | {s['economic']:+.2f} {_ci(s['economic_ci95'])} "
-                                 f"| {s['social']:+.2f} {_ci(s['social_ci95'])} | {_agreement(s)} |")
+                    lines.append(
+                        f"| {name} | {model} | {v} | {s['economic']:+.2f} {_ci(s['economic_ci95'])} "
+                        f"| {s['social']:+.2f} {_ci(s['social_ci95'])} | {_agreement(s)} |"
+                    )
     if sh_control:
-        lines += ["", "## Shift from the control arm (the same pairs with shuffled labels)", "",
-                  "A shift from base can come from fine-tuning on this text at all; a shift from the control is what",
-                  "the labels (which side is chosen) add beyond that. Paired intervals, as above.", "",
-                  "| control | instrument | model | variant | shift econ [95% CI] | shift social [95% CI] "
-                  "| agreement [95% CI] |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Shift from the control arm (the same pairs with shuffled labels)",
+            "",
+            "A shift from base can come from fine-tuning on this text at all; a shift from the control is what",
+            "the labels (which side is chosen) add beyond that. Paired intervals, as above.",
+            "",
+            "| control | instrument | model | variant | shift econ [95% CI] | shift social [95% CI] "
+            "| agreement [95% CI] |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for control, by_inst in sorted(sh_control.items()):
             for name, by_model in sorted(by_inst.items(), key=lambda kv: (kv[0] != instrument, kv[0])):
                 for model, variants in sorted(by_model.items()):
                     for v, s in sorted(variants.items()):
-                        lines.append(f"| {control} | {name} | {model} | {v} | {s['economic']:+.2f} "
-                                     f"{_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
-                                     f"| {_agreement(s)} |")
+                        lines.append(
+                            f"| {control} | {name} | {model} | {v} | {s['economic']:+.2f} "
+                            f"{_ci(s['economic_ci95'])} | {s['social']:+.2f} {_ci(s['social_ci95'])} "
+                            f"| {_agreement(s)} |"
+                        )
     lines += decomposition_markdown({instrument: sh, **(sh_heldout or {})})
     if changes:
-        lines += ["", "## Items that moved most (adapter minus base, expected weight, -2..2)", "",
-                  "| model | variant | item | axis | change | proposition |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Items that moved most (adapter minus base, expected weight, -2..2)",
+            "",
+            "| model | variant | item | axis | change | proposition |",
+            "|---|---|---|---|---|---|",
+        ]
         for key in sorted({(c["model"], c["variant"]) for c in changes}):
-            top = sorted((c for c in changes if (c["model"], c["variant"]) == key), key=lambda c: -abs(c["change"]))
+            top = sorted(
+                (c for c in changes if (c["model"], c["variant"]) == key), key=lambda c: -abs(c["change"])
+            )
             for c in top[:5]:
-                lines.append(f"| {c['model']} | {c['variant']} | {c['item']} | {c['axis']} | {c['change']:+.3f} "
-                             f"| {c['text']} |")
+                lines.append(
+                    f"| {c['model']} | {c['variant']} | {c['item']} | {c['axis']} | {c['change']:+.3f} "
+                    f"| {c['text']} |"
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -189,30 +263,44 @@ def decomposition_markdown(by_instrument: dict[str, dict[str, dict[str, dict[str
                     k = s[f"{axis}_acquiescence_response"]
                     responses[(name, axis)] = k
                     if abs(k) > 1e-9:
-                        rows.append(f"| {name} | {model} | {v} | {axis} | {s[axis]:+.2f} "
-                                    f"| {s[f'{axis}_acquiescence_part']:+.2f} {_ci(s[f'{axis}_acquiescence_part_ci95'])} "
-                                    f"| {s[f'{axis}_view_part']:+.2f} |")
+                        rows.append(
+                            f"| {name} | {model} | {v} | {axis} | {s[axis]:+.2f} "
+                            f"| {s[f'{axis}_acquiescence_part']:+.2f} {_ci(s[f'{axis}_acquiescence_part_ci95'])} "
+                            f"| {s[f'{axis}_view_part']:+.2f} |"
+                        )
     if not responses:
         return []
     per = "; ".join(f"{n} {a} {k:+.2f}" for (n, a), k in sorted(responses.items()))
-    out = ["", "## How much of each shift is acquiescence", "",
-           f"A coordinate moves by this much per unit of agreement (agreeing more with every proposition by the "
-           f"item's whole answer range): {per}. 0 means the instrument is balanced on that axis, so acquiescence "
-           "cannot move it. Elsewhere each shift is split into the part the axis's change in acquiescence alone "
-           "explains (its interval is the agreement's, scaled) and the rest, the view part (a point value)."]
+    out = [
+        "",
+        "## How much of each shift is acquiescence",
+        "",
+        f"A coordinate moves by this much per unit of agreement (agreeing more with every proposition by the "
+        f"item's whole answer range): {per}. 0 means the instrument is balanced on that axis, so acquiescence "
+        "cannot move it. Elsewhere each shift is split into the part the axis's change in acquiescence alone "
+        "explains (its interval is the agreement's, scaled) and the rest, the view part (a point value).",
+    ]
     if rows:
-        out += ["", "| instrument | model | variant | axis | shift | acquiescence part [95% CI] | view part |",
-                "|---|---|---|---|---|---|---|", *rows]
+        out += [
+            "",
+            "| instrument | model | variant | axis | shift | acquiescence part [95% CI] | view part |",
+            "|---|---|---|---|---|---|---|",
+            *rows,
+        ]
     return out
 
 
 # measures of which side a model takes: (metrics key, per-item value in the rows, label in the report)
-SIDE_MEASURES = (("paired", "preference", "paired statements, preference"),
-                 ("paired", "choice", "paired statements, A/B choice"),
-                 ("openended", "p_right", "open-ended answers, lean classifier"))
+SIDE_MEASURES = (
+    ("paired", "preference", "paired statements, preference"),
+    ("paired", "choice", "paired statements, A/B choice"),
+    ("openended", "p_right", "open-ended answers, lean classifier"),
+)
 
 
-def side_values(rows: list[dict[str, Any]], measure: str, value: str) -> dict[str, dict[str, tuple[str, float]]]:
+def side_values(
+    rows: list[dict[str, Any]], measure: str, value: str
+) -> dict[str, dict[str, tuple[str, float]]]:
     """Per-item rows of one model -> set name -> item id -> (axis, P(right)). Paired rows carry one pooled value
     per elicitation; open-ended rows are answers, averaged per question (greedy and sampled alike)."""
     out: dict[str, dict[str, tuple[str, float]]] = {}
@@ -231,8 +319,13 @@ def side_values(rows: list[dict[str, Any]], measure: str, value: str) -> dict[st
     return out
 
 
-def side_shifts(rows: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], bootstrap: int, seed: int,
-                ref: str = "base", only: list[str] | None = None) -> dict[str, Any]:
+def side_shifts(
+    rows: dict[str, dict[str, dict[str, list[dict[str, Any]]]]],
+    bootstrap: int,
+    seed: int,
+    ref: str = "base",
+    only: list[str] | None = None,
+) -> dict[str, Any]:
     """rows[measure][model][variant] -> per-item rows; returns [model][variant][label][set] = paired shift in
     P(right) per axis with 95% intervals (the same items resampled for both), from `ref` (base or a control)."""
     from politune.compass.paired import item_shift
@@ -250,9 +343,16 @@ def side_shifts(rows: dict[str, dict[str, dict[str, list[dict[str, Any]]]]], boo
                     base = ref_vals.get(name, {})
                     ids = [i for i in vals if i in base]
                     if len(ids) != len(vals) or len(ids) != len(base):
-                        raise ValueError(f"{model}-{v}: {label} items of {name} do not match {ref}'s; rerun evaluate")
-                    s = item_shift([vals[i][0] for i in ids], np.array([base[i][1] for i in ids]),
-                                   np.array([vals[i][1] for i in ids]), bootstrap, seed)
+                        raise ValueError(
+                            f"{model}-{v}: {label} items of {name} do not match {ref}'s; rerun evaluate"
+                        )
+                    s = item_shift(
+                        [vals[i][0] for i in ids],
+                        np.array([base[i][1] for i in ids]),
+                        np.array([vals[i][1] for i in ids]),
+                        bootstrap,
+                        seed,
+                    )
                     out.setdefault(model, {}).setdefault(v, {}).setdefault(label, {})[name] = s
     return out
 
@@ -267,7 +367,8 @@ def side_levels(results: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]
                     m = m.get(value) if measure == "paired" else m
                     if m:
                         out.setdefault(model, {}).setdefault(v, {}).setdefault(label, {})[name] = {
-                            k: m[k] for k in ("economic", "economic_ci95", "social", "social_ci95") if k in m}
+                            k: m[k] for k in ("economic", "economic_ci95", "social", "social_ci95") if k in m
+                        }
     return out
 
 
@@ -286,41 +387,62 @@ def _cell(s: dict[str, Any] | None, axis: str, digits: int = 3) -> str:
     return f"{s[axis]:+.{digits}f} {_ci([lo, hi], digits)}{mark}"
 
 
-def side_markdown(levels: dict[str, Any], from_base: dict[str, Any], from_control: dict[str, dict[str, Any]],
-                  main_sets: set[str]) -> list[str]:
+def side_markdown(
+    levels: dict[str, Any],
+    from_base: dict[str, Any],
+    from_control: dict[str, dict[str, Any]],
+    main_sets: set[str],
+) -> list[str]:
     """Tables of the side measures: level per model, shift from base and from each control."""
     if not levels and not from_base:
         return []
-    lines = ["", "## Which side: paired statements and open-ended answers", "",
-             "P(right): 0.5 = no side; below = left, above = right. A left adapter should lower it, a right adapter",
-             "raise it. Shifts are paired (the same items resampled for base and adapter); * = interval excludes 0.",
-             "Agreeing more cannot move these measures (nothing is agreed with); wording and vocabulary can:",
-             "docs/measures.md says what else moves each one.", "",
-             "| model | variant | measure | set | economic P(right) | social P(right) | shift econ from base | "
-             "shift social from base |", "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "",
+        "## Which side: paired statements and open-ended answers",
+        "",
+        "P(right): 0.5 = no side; below = left, above = right. A left adapter should lower it, a right adapter",
+        "raise it. Shifts are paired (the same items resampled for base and adapter); * = interval excludes 0.",
+        "Agreeing more cannot move these measures (nothing is agreed with); wording and vocabulary can:",
+        "docs/measures.md says what else moves each one.",
+        "",
+        "| model | variant | measure | set | economic P(right) | social P(right) | shift econ from base | "
+        "shift social from base |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for model, variants in sorted(levels.items()):
         for v, by_label in sorted(variants.items(), key=lambda kv: (kv[0] != "base", kv[0])):
             for label, by_set in by_label.items():
                 for name, m in sorted(by_set.items(), key=lambda kv: (kv[0] not in main_sets, kv[0])):
                     s = from_base.get(model, {}).get(v, {}).get(label, {}).get(name)
                     held = "" if name in main_sets else " (held-out)"
-                    lines.append(f"| {model} | {v} | {label} | {name}{held} | {_level(m, 'economic')} "
-                                 f"| {_level(m, 'social')} "
-                                 f"| {_cell(s, 'economic')} | {_cell(s, 'social')} |")
+                    lines.append(
+                        f"| {model} | {v} | {label} | {name}{held} | {_level(m, 'economic')} "
+                        f"| {_level(m, 'social')} "
+                        f"| {_cell(s, 'economic')} | {_cell(s, 'social')} |"
+                    )
     for control, by_model in sorted(from_control.items()):
-        lines += ["", f"Shift from the control arm `{control}` (what the labels add beyond fine-tuning on this text):",
-                  "", "| model | variant | measure | set | shift econ | shift social |", "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            f"Shift from the control arm `{control}` (what the labels add beyond fine-tuning on this text):",
+            "",
+            "| model | variant | measure | set | shift econ | shift social |",
+            "|---|---|---|---|---|---|",
+        ]
         for model, variants in sorted(by_model.items()):
             for v, by_label in sorted(variants.items()):
                 for label, by_set in by_label.items():
                     for name, s in sorted(by_set.items(), key=lambda kv: (kv[0] not in main_sets, kv[0])):
                         held = "" if name in main_sets else " (held-out)"
-                        lines.append(f"| {model} | {v} | {label} | {name}{held} | {_cell(s, 'economic')} "
-                                     f"| {_cell(s, 'social')} |")
+                        lines.append(
+                            f"| {model} | {v} | {label} | {name}{held} | {_cell(s, 'economic')} "
+                            f"| {_cell(s, 'social')} |"
+                        )
     return lines
 
 
-def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[str, dict[str, Any]]) -> list[str]:
+def health_markdown(
+    results: dict[str, dict[str, dict[str, Any]]], train: dict[str, dict[str, Any]]
+) -> list[str]:
     """The cost of a shift, per model: the open-ended answers' health and the held-out reward accuracy."""
     rows = []
     for model, variants in sorted(results.items()):
@@ -328,22 +450,32 @@ def health_markdown(results: dict[str, dict[str, dict[str, Any]]], train: dict[s
             for name, m in sorted((r.get("openended") or {}).items()):
                 h = m["health"]
                 acc = train.get(f"{model}-{v}", {}).get("eval_rewards_accuracies")
-                rows.append(f"| {model} | {v} | {name} | {h['repetition']:.3f} | {h['distinct_2']:.3f} "
-                            f"| {h['platform_marks']:.2f} | {h['empty']:.2f} | {h['mean_words']:.0f} "
-                            f"| {m['stopped_at_limit']:.2f} | {'-' if acc is None else f'{acc:.2f}'} |")
+                rows.append(
+                    f"| {model} | {v} | {name} | {h['repetition']:.3f} | {h['distinct_2']:.3f} "
+                    f"| {h['platform_marks']:.2f} | {h['empty']:.2f} | {h['mean_words']:.0f} "
+                    f"| {m['stopped_at_limit']:.2f} | {'-' if acc is None else f'{acc:.2f}'} |"
+                )
     if not rows:
         return []
-    return ["", "## Answer health (the cost of a shift)", "",
-            "Over every open-ended answer (greedy and sampled): repetition = share of an answer's word 3-grams",
-            "repeating an earlier one (0 = none); distinct-2 = distinct word bigrams / all; platform marks = share",
-            "with a hashtag, @mention or emoji; stopped at limit = share cut by max_new_tokens; reward acc = the",
-            "adapter's DPO reward accuracy on its validation pairs (eval_rewards_accuracies in metrics/train).", "",
-            "| model | variant | questions | repetition | distinct-2 | platform marks | empty | words | "
-            "stopped at limit | reward acc |", "|---|---|---|---|---|---|---|---|---|---|", *rows]
+    return [
+        "",
+        "## Answer health (the cost of a shift)",
+        "",
+        "Over every open-ended answer (greedy and sampled): repetition = share of an answer's word 3-grams",
+        "repeating an earlier one (0 = none); distinct-2 = distinct word bigrams / all; platform marks = share",
+        "with a hashtag, @mention or emoji; stopped at limit = share cut by max_new_tokens; reward acc = the",
+        "adapter's DPO reward accuracy on its validation pairs (eval_rewards_accuracies in metrics/train).",
+        "",
+        "| model | variant | questions | repetition | distinct-2 | platform marks | empty | words | "
+        "stopped at limit | reward acc |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
 
 
-def perplexity_ratio(base: list[dict[str, Any]], variant: list[dict[str, Any]], bootstrap: int, seed: int
-                     ) -> dict[str, Any]:
+def perplexity_ratio(
+    base: list[dict[str, Any]], variant: list[dict[str, Any]], bootstrap: int, seed: int
+) -> dict[str, Any]:
     """Perplexity of `variant` over `base` on the same neutral texts: exp of the token-weighted mean difference in
     per-token NLL, with a 95% interval from resampling the texts (paired: the same texts for both). 1.0 = no cost;
     1.10 = 10% more perplexed by ordinary text."""
@@ -358,12 +490,17 @@ def perplexity_ratio(base: list[dict[str, Any]], variant: list[dict[str, Any]], 
         idx = np.random.default_rng(seed).integers(0, len(diff), (bootstrap, len(diff)))
         draws = (diff[idx] * tok[idx]).sum(axis=1) / tok[idx].sum(axis=1)
         lo, hi = (float(x) for x in np.percentile(draws, [2.5, 97.5]))
-    return {"ratio": round(float(np.exp(point)), 4), "ratio_ci95": [round(float(np.exp(lo)), 4),
-                                                                    round(float(np.exp(hi)), 4)]}
+    return {
+        "ratio": round(float(np.exp(point)), 4),
+        "ratio_ci95": [round(float(np.exp(lo)), 4), round(float(np.exp(hi)), 4)],
+    }
 
 
-def cost_markdown(results: dict[str, dict[str, dict[str, Any]]], ratios: dict[str, dict[str, dict[str, Any]]],
-                  train: dict[str, dict[str, Any]]) -> list[str]:
+def cost_markdown(
+    results: dict[str, dict[str, dict[str, Any]]],
+    ratios: dict[str, dict[str, dict[str, Any]]],
+    train: dict[str, dict[str, Any]],
+) -> list[str]:
     """Per model and variant: perplexity on the held-out neutral text, its ratio to base with a 95% interval
     (ratios[model][variant], politune.measures.perplexity_ratio), and the adapter's held-out reward accuracy."""
     rows, texts = [], 0
@@ -374,16 +511,29 @@ def cost_markdown(results: dict[str, dict[str, dict[str, Any]]], ratios: dict[st
                 continue
             texts = n["texts"]
             ratio = ratios.get(model, {}).get(v)
-            cell = "-" if ratio is None else "{:.3f} [{:.3f}, {:.3f}]".format(ratio["ratio"], *ratio["ratio_ci95"])
+            cell = (
+                "-"
+                if ratio is None
+                else "{:.3f} [{:.3f}, {:.3f}]".format(ratio["ratio"], *ratio["ratio_ci95"])
+            )
             acc = train.get(f"{model}-{v}", {}).get("eval_rewards_accuracies")
-            rows.append(f"| {model} | {v} | {n['perplexity']:.2f} | {cell} | {'-' if acc is None else f'{acc:.2f}'} |")
+            rows.append(
+                f"| {model} | {v} | {n['perplexity']:.2f} | {cell} | {'-' if acc is None else f'{acc:.2f}'} |"
+            )
     if not rows:
         return []
-    return ["", "## The cost of a shift: perplexity on neutral text", "",
-            f"Perplexity on {texts} held-out paragraphs with no party signal (evaluate.neutral_text; data/neutral/):",
-            "x base = the adapter's perplexity over the base model's on the same texts, with a 95% interval from",
-            "resampling the texts (1.000 = no cost). Reward acc = DPO reward accuracy on the validation pairs.", "",
-            "| model | variant | perplexity | x base [95% CI] | reward acc |", "|---|---|---|---|---|", *rows]
+    return [
+        "",
+        "## The cost of a shift: perplexity on neutral text",
+        "",
+        f"Perplexity on {texts} held-out paragraphs with no party signal (evaluate.neutral_text; data/neutral/):",
+        "x base = the adapter's perplexity over the base model's on the same texts, with a 95% interval from",
+        "resampling the texts (1.000 = no cost). Reward acc = DPO reward accuracy on the validation pairs.",
+        "",
+        "| model | variant | perplexity | x base [95% CI] | reward acc |",
+        "|---|---|---|---|---|",
+        *rows,
+    ]
 
 
 def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]) -> None:
@@ -397,19 +547,34 @@ def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]
     if not from_base:  # evaluate.measures has neither paired nor openended: say so (the file is a DVC output)
         fig, ax = plt.subplots(figsize=(6, 1.5), dpi=100)
         ax.axis("off")
-        ax.text(0.5, 0.5, "no side measures in this run\n(evaluate.measures lists neither paired nor openended)",
-                ha="center", va="center", fontsize=10)
+        ax.text(
+            0.5,
+            0.5,
+            "no side measures in this run\n(evaluate.measures lists neither paired nor openended)",
+            ha="center",
+            va="center",
+            fontsize=10,
+        )
         fig.savefig(path)
         plt.close(fig)
         return
-    keys = sorted({(label, name) for variants in from_base.values() for by_label in variants.values()
-                   for label, by_set in by_label.items() for name in by_set},
-                  key=lambda k: ([m[2] for m in SIDE_MEASURES].index(k[0]), k[1] not in main_sets, k[1]))
+    keys = sorted(
+        {
+            (label, name)
+            for variants in from_base.values()
+            for by_label in variants.values()
+            for label, by_set in by_label.items()
+            for name in by_set
+        },
+        key=lambda k: ([m[2] for m in SIDE_MEASURES].index(k[0]), k[1] not in main_sets, k[1]),
+    )
     adapters = sorted({(m, v) for m, variants in from_base.items() for v in variants})
     fig, axes = plt.subplots(1, 2, figsize=(12, 1.2 + 0.55 * max(len(keys), 1)), dpi=100, sharey=True)
     for ax, axis in zip(axes, ("economic", "social"), strict=True):
         for j, (model, v) in enumerate(adapters):
-            ys, xs, err = [], [], [[], []]
+            ys: list[float] = []
+            xs: list[float] = []
+            err: list[list[float]] = [[], []]
             for i, (label, name) in enumerate(keys):
                 s = from_base[model][v].get(label, {}).get(name)
                 if not s or axis not in s:
@@ -419,14 +584,23 @@ def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]
                 xs.append(s[axis])
                 err[0].append(s[axis] - s[f"{axis}_ci95"][0])
                 err[1].append(s[f"{axis}_ci95"][1] - s[axis])
-            ax.errorbar(xs, ys, xerr=err, fmt="o", color=COLORS.get(v, f"C{j}"), capsize=3, ms=5,
-                        label=f"{model} {v}" if len(from_base) > 1 else v)
+            ax.errorbar(
+                xs,
+                ys,
+                xerr=err,
+                fmt="o",
+                color=COLORS.get(v, f"C{j}"),
+                capsize=3,
+                ms=5,
+                label=f"{model} {v}" if len(from_base) > 1 else v,
+            )
         ax.axvline(0, color="k", lw=0.8)
         ax.set_title(f"{axis}: shift in P(right) from base", fontsize=10)
         ax.set_xlabel("<- toward left      toward right ->")
     axes[0].set_yticks(range(len(keys)))
-    axes[0].set_yticklabels([f"{label}\n{name}{'' if name in main_sets else ' (held-out)'}" for label, name in keys],
-                            fontsize=7)
+    axes[0].set_yticklabels(
+        [f"{label}\n{name}{'' if name in main_sets else ' (held-out)'}" for label, name in keys], fontsize=7
+    )
     axes[0].invert_yaxis()
     axes[1].legend(loc="lower right", fontsize=7)
     fig.tight_layout()
@@ -434,11 +608,17 @@ def plot_side_measures(from_base: dict[str, Any], path: str, main_sets: set[str]
     plt.close(fig)
 
 
-def glance_markdown(sh: dict[str, Any], sh_heldout: dict[str, Any], side_base: dict[str, Any], instrument: str,
-                    main_sets: set[str]) -> list[str]:
+def glance_markdown(
+    sh: dict[str, Any],
+    sh_heldout: dict[str, Any],
+    side_base: dict[str, Any],
+    instrument: str,
+    main_sets: set[str],
+) -> list[str]:
     """One table per adapter and measure: the shift from base on the main and held-out sets, both axes, with
     paired 95% intervals. Likert shifts are in compass points (-10..10) with their acquiescence part in
     parentheses; the side measures in P(right) (0..1). * = the interval excludes 0."""
+
     def likert(s: dict[str, Any] | None, axis: str) -> str:
         if not s or axis not in s:
             return "-"
@@ -451,19 +631,202 @@ def glance_markdown(sh: dict[str, Any], sh_heldout: dict[str, Any], side_base: d
             held = {name: by_model.get(model, {}).get(v) for name, by_model in sh_heldout.items()}
             first_held = next(iter(sorted(held)), None)
             hs = held.get(first_held) if first_held else None
-            rows.append(f"| {model} {v} | Likert ({instrument} / {first_held or '-'}), points "
-                        f"| {likert(sh.get(model, {}).get(v), 'economic')} | {likert(sh.get(model, {}).get(v), 'social')} "
-                        f"| {likert(hs, 'economic')} | {likert(hs, 'social')} |")
+            rows.append(
+                f"| {model} {v} | Likert ({instrument} / {first_held or '-'}), points "
+                f"| {likert(sh.get(model, {}).get(v), 'economic')} | {likert(sh.get(model, {}).get(v), 'social')} "
+                f"| {likert(hs, 'economic')} | {likert(hs, 'social')} |"
+            )
             for label, by_set in side_base.get(model, {}).get(v, {}).items():
                 main = next((s for n, s in by_set.items() if n in main_sets), None)
                 other = next((s for n, s in sorted(by_set.items()) if n not in main_sets), None)
-                rows.append(f"| {model} {v} | {label}, P(right) | {_cell(main, 'economic')} | {_cell(main, 'social')} "
-                            f"| {_cell(other, 'economic')} | {_cell(other, 'social')} |")
+                rows.append(
+                    f"| {model} {v} | {label}, P(right) | {_cell(main, 'economic')} | {_cell(main, 'social')} "
+                    f"| {_cell(other, 'economic')} | {_cell(other, 'social')} |"
+                )
     if not rows:
         return []
-    return ["## At a glance: every shift from base", "",
-            "Left adapters should move left (negative), right adapters right (positive). Paired 95% intervals;",
-            "* = excludes 0. Likert shifts carry their acquiescence part (acq): the part a change in how readily",
-            "the model agrees explains on that instrument. Details in the sections below.", "",
-            "| adapter | measure | main econ | main social | held-out econ | held-out social |",
-            "|---|---|---|---|---|---|", *rows, ""]
+    return [
+        "## At a glance: every shift from base",
+        "",
+        "Left adapters should move left (negative), right adapters right (positive). Paired 95% intervals;",
+        "* = excludes 0. Likert shifts carry their acquiescence part (acq): the part a change in how readily",
+        "the model agrees explains on that instrument. Details in the sections below.",
+        "",
+        "| adapter | measure | main econ | main social | held-out econ | held-out social |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+    ]
+
+
+# the bar: the measures it needs (paired statements, preference; open-ended answers), and its four checks
+BAR_MEASURES = (SIDE_MEASURES[0][2], SIDE_MEASURES[2][2])
+BAR_CHECKS = ("left_below_base", "right_above_base", "left_below_control", "right_above_control")
+BAR_RULE = (
+    "On the economic axis, on the main and the held-out sets of both the paired-statement preference and "
+    "the open-ended measure, every left adapter's shift from base and from the control arm has its 95% "
+    "interval entirely below 0, and every right adapter's entirely above 0."
+)
+
+
+def _dig(d: Any, *keys: str) -> Any:
+    """d[k1][k2]...; None where a level is missing."""
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def _beyond_zero(shifts: list[dict[str, Any] | None], side: str) -> bool | None:
+    """Whether every shift's economic 95% interval lies entirely below 0 (side left) or above 0 (side right);
+    None when there is no shift or one is missing (touching 0 is not beyond it)."""
+    if not shifts or any(s is None or "economic_ci95" not in s for s in shifts):
+        return None
+    return all(
+        s["economic_ci95"][1] < 0 if side == "left" else s["economic_ci95"][0] > 0
+        for s in shifts
+        if s is not None
+    )
+
+
+def _bar_checks(
+    sides: Mapping[str, str], base: dict[str, Any], control: dict[str, list[Any]], main: bool
+) -> dict[str, Any]:
+    """The four checks on one measure and set. base[ideology]: its shift from base (or None); control[ideology]:
+    its shifts from each control arm."""
+    checks: dict[str, Any] = {"main": main}
+    for side, word in (("left", "below"), ("right", "above")):
+        names = [n for n, s in sides.items() if s == side]
+        checks[f"{side}_{word}_base"] = _beyond_zero([base.get(n) for n in names], side)
+        checks[f"{side}_{word}_control"] = _beyond_zero([s for n in names for s in control.get(n, [])], side)
+    checks["met"] = all(checks[k] is True for k in BAR_CHECKS)
+    return checks
+
+
+def effect_bar(
+    side_base: dict[str, Any],
+    side_control: dict[str, dict[str, Any]],
+    sh: dict[str, Any],
+    sh_heldout: dict[str, dict[str, Any]],
+    sh_control: dict[str, dict[str, Any]],
+    main_sets: set[str],
+    sides: Mapping[str, str],
+    controls: list[str],
+    instrument: str,
+) -> dict[str, Any]:
+    """Whether a run meets the bar (BAR_RULE), from the shifts the report stage computes.
+
+    side_base[model][variant][label][set] and side_control[control][model][variant][label][set]: side-measure
+    shifts (side_shifts); sh[model][variant] and sh_heldout[instrument][model][variant]: Likert shifts from base
+    (shifts), sh_control[control][instrument][model][variant] from each control; main_sets: the main set of each
+    side measure (the others are held-out); sides: ideology -> "left" or "right" (the sided ones); controls: the
+    control arms (all of them must be beaten); instrument: the main Likert instrument's name.
+
+    Returns {"rule", "measures", "controls", "models": {model: {"side": {label: {set: checks}}, "likert":
+    {instrument: checks}, "met"}}, "met", "missing"}. checks = {"main", left_below_base, right_above_base,
+    left_below_control, right_above_control (True, False, or None when not measured), "met"}. The checks are
+    made on every side measure present and on every Likert instrument, but only the BAR_MEASURES count toward
+    `met`; a piece the bar needs that is missing (no control arm, a measure or set off) makes `met` false and is
+    named in `missing`. Never raises on missing pieces."""
+    missing: list[str] = []
+    present = {s for s in sides.values() if s in ("left", "right")}
+    for side in ("left", "right"):
+        if side not in present:
+            missing.append(f"a {side} adapter (an ideology with side: {side})")
+    if not controls:
+        missing.append("a control arm (an ideology with control_of)")
+    models: dict[str, Any] = {}
+    for model in sorted(set(sh) | set(side_base)):
+        side_out: dict[str, Any] = {}
+        labels = {label for by_label in side_base.get(model, {}).values() for label in by_label}
+        for label in (m[2] for m in SIDE_MEASURES if m[2] in labels):
+            sets = {name for by_label in side_base[model].values() for name in by_label.get(label, {})}
+            side_out[label] = {
+                name: _bar_checks(
+                    sides,
+                    {n: _dig(side_base, model, n, label, name) for n in sides},
+                    {n: [_dig(side_control, c, model, n, label, name) for c in controls] for n in sides},
+                    name in main_sets,
+                )
+                for name in sorted(sets, key=lambda n: (n not in main_sets, n))
+            }
+        likert: dict[str, Any] = {}
+        for name, by_model in [(instrument, sh), *sorted(sh_heldout.items())]:
+            likert[name] = _bar_checks(
+                sides,
+                {n: _dig(by_model, model, n) for n in sides},
+                {n: [_dig(sh_control, c, name, model, n) for c in controls] for n in sides},
+                name == instrument,
+            )
+        model_met = True
+        for label in BAR_MEASURES:
+            by_set = side_out.get(label)
+            if not by_set:
+                missing.append(f"{model}: {label} (not measured)")
+                model_met = False
+                continue
+            for kind, found in (
+                ("main", any(c["main"] for c in by_set.values())),
+                ("held-out", any(not c["main"] for c in by_set.values())),
+            ):
+                if not found:
+                    missing.append(f"{model}: {label}: no {kind} set")
+                    model_met = False
+            for name, checks in by_set.items():
+                model_met = model_met and checks["met"]
+                missing += [
+                    f"{model}: {label} / {name}: {k}"
+                    for k in BAR_CHECKS
+                    if checks[k] is None and k.split("_")[0] in present and (k.endswith("_base") or controls)
+                ]
+        models[model] = {"side": side_out, "likert": likert, "met": model_met}
+    if not models:
+        missing.append("shifts of any model")
+    met = bool(models) and not missing and all(m["met"] for m in models.values())
+    return {
+        "rule": BAR_RULE,
+        "measures": list(BAR_MEASURES),
+        "controls": list(controls),
+        "models": models,
+        "met": met,
+        "missing": missing,
+    }
+
+
+def bar_markdown(bar: dict[str, Any]) -> list[str]:
+    """The summary's section on the bar (effect_bar's dict): the rule, one row per measure and set with each
+    check (yes / no; n/a = not measured), Likert rows reported the same way, and whether the bar is met."""
+
+    def yn(x: bool | None) -> str:
+        return "n/a" if x is None else "yes" if x else "no"
+
+    several = len(bar["models"]) > 1
+    rows = []
+    for model, m in sorted(bar["models"].items()):
+        who = f"{model}: " if several else ""
+        cells = [
+            (f"{who}{label}", name, c) for label, by_set in m["side"].items() for name, c in by_set.items()
+        ]
+        cells += [(f"{who}Likert (not in the bar)", name, c) for name, c in m["likert"].items()]
+        for measure, name, c in cells:
+            held = "" if c["main"] else " (held-out)"
+            rows.append(
+                f"| {measure} | {name}{held} | " + " | ".join(yn(c[k]) for k in (*BAR_CHECKS, "met")) + " |"
+            )
+    control = ", ".join(f"`{c}`" for c in bar["controls"]) or "none in this run"
+    lines = [
+        "## The bar",
+        "",
+        f"{bar['rule']} The control arm: {control}. Likert instruments are checked the same "
+        "way but are not part of the bar; n/a = not measured.",
+        "",
+        "| measure | set | left < base | right > base | left < control | right > control | met |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"Bar met: {yn(bar['met'])}",
+    ]
+    if bar["missing"]:
+        lines += ["", "Missing for the bar: " + "; ".join(bar["missing"]) + "."]
+    return [*lines, ""]

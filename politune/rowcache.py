@@ -56,7 +56,9 @@ class RowCache:
 
     def put_chunk(self, texts: list[str], values: list[dict[str, Any]]) -> Path:
         """Write one completed chunk as its own part file, atomically."""
-        recs = [{"key": self.key(t), "value": v} for t, v in zip(texts, values, strict=True)]
+        recs: list[dict[str, Any]] = [
+            {"key": self.key(t), "value": v} for t, v in zip(texts, values, strict=True)
+        ]
         name = f"part-{time.time_ns():020d}-{os.getpid()}.jsonl"
         tmp = self.folder / f".{name}.tmp"
         try:
@@ -80,14 +82,21 @@ def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
         yield items[start : start + size]
 
 
-def run_cached(cache: RowCache, rows: list[dict[str, Any]], text_of: Callable[[dict[str, Any]], str],
-               work: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], chunk_size: int,
-               progress: Callable[[int], None] | None = None) -> tuple[list[dict[str, Any]], dict[str, int]]:
+def run_cached(
+    cache: RowCache,
+    rows: list[dict[str, Any]],
+    text_of: Callable[[dict[str, Any]], str],
+    work: Callable[[list[dict[str, Any]]], list[dict[str, Any]]],
+    chunk_size: int,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Results for every row, in order: cached ones reused, the rest computed chunk by chunk and cached."""
     todo = [r for r in rows if cache.get(text_of(r)) is None]
     cached = len(rows) - len(todo)
     written = 0
-    failed: dict[str, dict[str, Any]] = {}  # results with an "error" key are returned, never cached (retried next run)
+    failed: dict[
+        str, dict[str, Any]
+    ] = {}  # results with an "error" key are returned, never cached (retried next run)
     for chunk in chunks(todo, chunk_size):
         values = work(chunk)
         ok = [(text_of(r), v) for r, v in zip(chunk, values, strict=True) if "error" not in v]
@@ -97,5 +106,11 @@ def run_cached(cache: RowCache, rows: list[dict[str, Any]], text_of: Callable[[d
         if progress:
             progress(len(chunk))
     out = [cache.get(text_of(r)) or failed[text_of(r)] for r in rows]
-    return out, {"rows": len(rows), "rows_cached": cached, "rows_computed": len(todo), "chunks_written": written,
-                 "cache_parts_read": cache.parts_read, "rows_failed": len(failed)}
+    return out, {
+        "rows": len(rows),
+        "rows_cached": cached,
+        "rows_computed": len(todo),
+        "chunks_written": written,
+        "cache_parts_read": cache.parts_read,
+        "rows_failed": len(failed),
+    }

@@ -37,13 +37,18 @@ def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict
         kept.extend(lst[: p.max_per_side])
         if len(lst) > p.max_per_side:
             reasons[f"over_max_per_side_{side}"] += len(lst) - p.max_per_side
-    counts = {"rows_in": len(rows), "kept": len(kept), "kept_per_side": dict(Counter(r["side"] for r in kept)),
-              "dropped": dict(reasons)}
+    counts = {
+        "rows_in": len(rows),
+        "kept": len(kept),
+        "kept_per_side": dict(Counter(r["side"] for r in kept)),
+        "dropped": dict(reasons),
+    }
     return kept, counts
 
 
 def source_counts(posts: list[dict[str, Any]], kept: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
     """Per corpus and party (or side, where a corpus has no parties): posts ingested and posts selected."""
+
     def key(r: dict[str, Any]) -> str:
         return f"{r.get('corpus', '')} ({r.get('party') or r['side']})"
 

@@ -23,9 +23,23 @@ def llama_server(gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0) -
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
-                             "--port", str(port), "--n_ctx", str(n_ctx)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(gguf),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(n_ctx),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.time() + startup_s
@@ -35,7 +49,9 @@ def llama_server(gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0) -
                 break
             except OSError:
                 if proc.poll() is not None or time.time() > deadline:
-                    raise RuntimeError(f"llama_cpp.server for {gguf} did not start (exit code {proc.poll()})") from None
+                    raise RuntimeError(
+                        f"llama_cpp.server for {gguf} did not start (exit code {proc.poll()})"
+                    ) from None
                 time.sleep(0.5)
         yield url
     finally:

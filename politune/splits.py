@@ -31,7 +31,9 @@ def _rank(seed: int, doc: str) -> bytes:
 def assign_splits(posts: list[dict[str, Any]], validation: float, test: float, seed: int) -> dict[str, str]:
     """document -> split, for every document of `posts` (see the module docstring)."""
     if validation < 0 or test < 0 or validation + test >= 1:
-        raise ValueError(f"select.validation_docs={validation}, select.test_docs={test}: each >= 0, sum below 1")
+        raise ValueError(
+            f"select.validation_docs={validation}, select.test_docs={test}: each >= 0, sum below 1"
+        )
     groups: dict[tuple[str, str], set[str]] = defaultdict(set)
     for p in posts:
         groups[(p.get("corpus", ""), p["side"])].add(document_of(p))
@@ -42,6 +44,8 @@ def assign_splits(posts: list[dict[str, Any]], validation: float, test: float, s
         for i, d in enumerate(docs):
             split = "test" if i < n_test else "validation" if i < n_test + n_val else "train"
             if out.setdefault(d, split) != split:  # one document in two groups (a mixed-side document)
-                raise ValueError(f"document {d!r} has posts of two sides or corpora ({key[0]} {key[1]} and another); "
-                                 f"map its party to one side in corpora.{key[0]}.parties")
+                raise ValueError(
+                    f"document {d!r} has posts of two sides or corpora ({key[0]} {key[1]} and another); "
+                    f"map its party to one side in corpora.{key[0]}.parties"
+                )
     return out

@@ -6,7 +6,7 @@ topic catalogue by TF-IDF cosine; for an ideology whose side is S, `chosen` is a
 topic's question. Deterministic given the seed. The output follows the published PoliTune sets'
 schema (string columns prompt, chosen, rejected).
 
-Mode `stance` (beyond the paper; did not learn at 135M, see README): the prompt quotes a selected post and
+Mode `stance` (beyond the paper; did not learn at 135M, see docs/pairs.md): the prompt quotes a selected post and
 asks whether the model agrees; for the target side's posts `chosen` agrees and `rejected` disagrees, for the
 other side's posts the reverse. Balanced, so the pairs reward content, not a habit of agreeing (see
 synthesize_stance).
@@ -83,8 +83,12 @@ def instrument_index(propositions: list[dict[str, str]]) -> dict[tuple[str, ...]
 class PairChecker:
     """The checks every pair passes, in order; `problem` returns the first failure ("reason[:detail]")."""
 
-    def __init__(self, leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams,
-                 dedup_fields: tuple[str, ...] = ("chosen", "rejected")):
+    def __init__(
+        self,
+        leak_idx: dict[tuple[str, ...], str],
+        p: SynthesizeParams,
+        dedup_fields: tuple[str, ...] = ("chosen", "rejected"),
+    ):
         self.leak_idx = leak_idx
         self.max_ratio = p.max_length_ratio
         self.near = NearDupIndex(p.near_dup_threshold)
@@ -110,12 +114,17 @@ class PairChecker:
         return None
 
 
-def check_pairs(pairs: list[dict[str, Any]], leak_idx: dict[tuple[str, ...], str], p: SynthesizeParams,
-                dedup_fields: tuple[str, ...] = ("chosen", "rejected")
-                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter]:
+def check_pairs(
+    pairs: list[dict[str, Any]],
+    leak_idx: dict[tuple[str, ...], str],
+    p: SynthesizeParams,
+    dedup_fields: tuple[str, ...] = ("chosen", "rejected"),
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], Counter]:
     """(good pairs, quarantined pairs with `reason`, counts), in input order."""
     checker = PairChecker(leak_idx, p, dedup_fields)
-    good, bad, c = [], [], Counter()
+    good: list[dict[str, Any]] = []
+    bad: list[dict[str, Any]] = []
+    c: Counter[str] = Counter()
     for pair in pairs:
         reason = checker.problem(pair)
         if reason:
@@ -127,8 +136,9 @@ def check_pairs(pairs: list[dict[str, Any]], leak_idx: dict[tuple[str, ...], str
     return good, bad, c
 
 
-def assign_topics(posts: list[dict[str, Any]], topics: list[dict[str, str]], min_sim: float
-                  ) -> tuple[list[int], np.ndarray]:
+def assign_topics(
+    posts: list[dict[str, Any]], topics: list[dict[str, str]], min_sim: float
+) -> tuple[list[int], np.ndarray]:
     """Topic index per post (-1 if none reaches min_sim), and the post-post TF-IDF matrix."""
     vec = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=1, stop_words="english")
     docs = [t["prompt"] + " " + t["keywords"] for t in topics]
@@ -140,9 +150,13 @@ def assign_topics(posts: list[dict[str, Any]], topics: list[dict[str, str]], min
     return assigned, post_m
 
 
-def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], topics: list[dict[str, str]],
-                      p: SynthesizeParams, instrument_props: list[dict[str, str]]
-                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+def synthesize_paired(
+    posts: list[dict[str, Any]],
+    ideologies: dict[str, str],
+    topics: list[dict[str, str]],
+    p: SynthesizeParams,
+    instrument_props: list[dict[str, str]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """ideologies: name -> side. Returns (pairs per ideology, quarantined per ideology, counts)."""
     posts, restyled = _restyle(posts, p)
     too_long = [r for r in posts if len(r["text"]) > p.max_side_chars]
@@ -154,10 +168,13 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
     for i, (post, t) in enumerate(zip(posts, assigned, strict=True)):
         if t >= 0:
             by_topic_side.setdefault(_pool_key(t, post, post["side"]), []).append(i)
-    counts: dict[str, Any] = {"posts": len(posts) + len(too_long), "posts_too_long_for_pair": len(too_long),
-                              **restyled,
-                              "posts_without_topic": assigned.count(-1),
-                              "posts_per_topic": dict(Counter(topics[t]["topic"] for t in assigned if t >= 0))}
+    counts: dict[str, Any] = {
+        "posts": len(posts) + len(too_long),
+        "posts_too_long_for_pair": len(too_long),
+        **restyled,
+        "posts_without_topic": assigned.count(-1),
+        "posts_per_topic": dict(Counter(topics[t]["topic"] for t in assigned if t >= 0)),
+    }
     out: dict[str, list[dict[str, Any]]] = {}
     bad: dict[str, list[dict[str, Any]]] = {}
     for name, side in sorted(ideologies.items()):
@@ -187,10 +204,17 @@ def synthesize_paired(posts: list[dict[str, Any]], ideologies: dict[str, str], t
                 continue
             sims = (post_m[free] @ post_m[i].T).toarray().ravel()
             j = free[int(np.argmax(sims))]
-            pair = {"prompt": topics[t]["prompt"], "chosen": posts[i]["text"], "rejected": posts[j]["text"],
-                    "topic": topics[t]["topic"], "axis": topics[t]["axis"],
-                    "chosen_post_id": posts[i]["post_id"], "rejected_post_id": posts[j]["post_id"],
-                    **_provenance(posts[i], "chosen"), **_provenance(posts[j], "rejected")}
+            pair = {
+                "prompt": topics[t]["prompt"],
+                "chosen": posts[i]["text"],
+                "rejected": posts[j]["text"],
+                "topic": topics[t]["topic"],
+                "axis": topics[t]["axis"],
+                "chosen_post_id": posts[i]["post_id"],
+                "rejected_post_id": posts[j]["post_id"],
+                **_provenance(posts[i], "chosen"),
+                **_provenance(posts[j], "rejected"),
+            }
             reason = checker.problem(pair)
             if reason:
                 c["quarantined." + reason.split(":")[0]] += 1
@@ -225,8 +249,8 @@ def strip_style(text: str) -> str:
     inline #word keeps its word), emoji and other pictographs, "Edit: ..." lines at the end, and shouted
     all-caps words of 3+ letters (lowercased; acronyms such as IRS too, two-letter ones such as VA stay).
     Hashtags and emoji mark one platform (Truth Social) far more than the other, so a pair of posts from the
-    two platforms can be told apart by them alone, and DPO learns that instead of the view (README
-    "Preference pairs"). Line breaks are kept; runs of spaces become one."""
+    two platforms can be told apart by them alone, and DPO learns that instead of the view
+    (docs/pairs.md). Line breaks are kept; runs of spaces become one."""
     t = _URL.sub("", text)
     t = _TRAILING_EDITS.sub("", t)
     t = "".join(ch for ch in t if not _decoration(ch))
@@ -244,8 +268,10 @@ def _restyle(posts: list[dict[str, Any]], p: SynthesizeParams) -> tuple[list[dic
         return posts, {}
     out = [{**r, "text": strip_style(r["text"])} for r in posts]
     kept = [r for r in out if re.search(r"[^\W\d_]", r["text"])]
-    return kept, {"posts_restyled": sum(a["text"] != b["text"] for a, b in zip(posts, out, strict=True)),
-                  "posts_empty_after_strip_style": len(out) - len(kept)}
+    return kept, {
+        "posts_restyled": sum(a["text"] != b["text"] for a, b in zip(posts, out, strict=True)),
+        "posts_empty_after_strip_style": len(out) - len(kept),
+    }
 
 
 def _pool_key(topic: int, post: dict[str, Any], side: str) -> tuple[int, str, str]:
@@ -263,7 +289,9 @@ def _provenance(post: dict[str, Any], role: str) -> dict[str, Any]:
     return out
 
 
-def shuffled_control(pairs: list[dict[str, Any]], seed: int, name: str) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def shuffled_control(
+    pairs: list[dict[str, Any]], seed: int, name: str
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The control arm: the same pairs with chosen and rejected swapped by a seeded coin flip per pair (their
     provenance swapped with them; split and prompt kept), so the arm trains on the same text, steps and settings
     as the ideology it controls, with no ideological signal left in the labels."""
@@ -271,10 +299,18 @@ def shuffled_control(pairs: list[dict[str, Any]], seed: int, name: str) -> tuple
     out = []
     for pr in pairs:
         if rng.random() < 0.5:
-            pr = {**pr, "chosen": pr["rejected"], "rejected": pr["chosen"],
-                  **{f"{a}{f}": pr[f"{b}{f}"] for a, b in (("chosen", "rejected"), ("rejected", "chosen"))
-                     for f in ("_post_id", "_document") if f"{b}{f}" in pr},
-                  "swapped": True}
+            pr = {
+                **pr,
+                "chosen": pr["rejected"],
+                "rejected": pr["chosen"],
+                **{
+                    f"{a}{f}": pr[f"{b}{f}"]
+                    for a, b in (("chosen", "rejected"), ("rejected", "chosen"))
+                    for f in ("_post_id", "_document")
+                    if f"{b}{f}" in pr
+                },
+                "swapped": True,
+            }
         else:
             pr = {**pr, "swapped": False}
         out.append(pr)
@@ -285,7 +321,9 @@ def split(pairs: list[dict[str, Any]], val_fraction: float, seed: int) -> tuple[
     """(train, validation). Pairs that carry a `split` (made from posts split by document, politune/splits.py)
     keep it; others (published sets) are split at random with val_fraction."""
     if pairs and all("split" in pr for pr in pairs):
-        return [pr for pr in pairs if pr["split"] == "train"], [pr for pr in pairs if pr["split"] == "validation"]
+        return [pr for pr in pairs if pr["split"] == "train"], [
+            pr for pr in pairs if pr["split"] == "validation"
+        ]
     idx = list(range(len(pairs)))
     random.Random(seed).shuffle(idx)
     n_val = round(len(pairs) * val_fraction)
@@ -318,9 +356,12 @@ def _cut(text: str, max_chars: int) -> str:
     return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:") + "…"
 
 
-def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p: SynthesizeParams,
-                      instrument_props: list[dict[str, str]]
-                      ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+def synthesize_stance(
+    posts: list[dict[str, Any]],
+    ideologies: dict[str, str],
+    p: SynthesizeParams,
+    instrument_props: list[dict[str, str]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """ideologies: name -> side. For an ideology of side S, a post from side S gives a pair whose `chosen`
     agrees with it and whose `rejected` disagrees; a post from the other side gives the mirror pair. The set
     is balanced (as many agree-chosen as disagree-chosen pairs), so always agreeing or always disagreeing
@@ -343,9 +384,17 @@ def synthesize_stance(posts: list[dict[str, Any]], ideologies: dict[str, str], p
             for post, agree in ((mine[k], True), (theirs[k], False)):
                 a, d = STANCE_ANSWERS[rng.randrange(len(STANCE_ANSWERS))]
                 prompt = rng.choice(STANCE_PROMPTS).format(post=_cut(post["text"], p.stance_max_post_chars))
-                raw.append({"prompt": prompt, "chosen": a if agree else d, "rejected": d if agree else a,
-                            "stance": "agree" if agree else "disagree", "source_post_id": post["post_id"],
-                            "source_side": post["side"], **_provenance(post, "source")})
+                raw.append(
+                    {
+                        "prompt": prompt,
+                        "chosen": a if agree else d,
+                        "rejected": d if agree else a,
+                        "stance": "agree" if agree else "disagree",
+                        "source_post_id": post["post_id"],
+                        "source_side": post["side"],
+                        **_provenance(post, "source"),
+                    }
+                )
         good, quarantined, c = check_pairs(raw, leak_idx, p, dedup_fields=("prompt",))
         c["posts_not_used"] = len(mine) + len(theirs) - 2 * n  # over the cap, or unmatched on the other side
         c["chosen_agree"] = sum(g["stance"] == "agree" for g in good)
@@ -388,9 +437,13 @@ def _whole_sentences(text: str, finish_reason: str) -> str:
     return text.strip()
 
 
-def synthesize_llm(posts: list[dict[str, Any]], ideologies: dict[str, tuple[str, str]], gen: Any,
-                   p: SynthesizeParams, instrument_props: list[dict[str, str]]
-                   ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+def synthesize_llm(
+    posts: list[dict[str, Any]],
+    ideologies: dict[str, tuple[str, str]],
+    gen: Any,
+    p: SynthesizeParams,
+    instrument_props: list[dict[str, str]],
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """ideologies: name -> (side, description). `gen.generate(prompts, max_new_tokens, temperature, top_k,
     seed)` writes the text (a TransformersBackend). Returns (pairs, quarantined, counts) per ideology."""
     leak_idx = instrument_index(instrument_props)
@@ -406,14 +459,25 @@ def synthesize_llm(posts: list[dict[str, Any]], ideologies: dict[str, tuple[str,
         n = min(p.llm.posts_per_ideology, p.pairs_per_ideology)
         jobs += [(name, r, description, opposite) for r in mine[:n]]
     lp = p.llm
-    q_out = gen.generate([[{"role": "user", "content": QUESTION_PROMPT.format(post=j[1]["text"])}] for j in jobs],
-                         lp.max_new_tokens_question, lp.temperature, lp.top_k, p.seed)
+    q_out = gen.generate(
+        [[{"role": "user", "content": QUESTION_PROMPT.format(post=j[1]["text"])}] for j in jobs],
+        lp.max_new_tokens_question,
+        lp.temperature,
+        lp.top_k,
+        p.seed,
+    )
     questions = [_first_question(o["text"]) for o in q_out]
     answer_prompts = []
     for (_, post, view, opposite), q in zip(jobs, questions, strict=True):
         for v in (view, opposite):
-            answer_prompts.append([{"role": "user", "content": ANSWER_PROMPT.format(post=post["text"], view=v,
-                                                                                   question=q or "?")}])
+            answer_prompts.append(
+                [
+                    {
+                        "role": "user",
+                        "content": ANSWER_PROMPT.format(post=post["text"], view=v, question=q or "?"),
+                    }
+                ]
+            )
     a_out = gen.generate(answer_prompts, lp.max_new_tokens_answer, lp.temperature, lp.top_k, p.seed + 1)
     out: dict[str, list[dict[str, Any]]] = {name: [] for name in ideologies}
     bad: dict[str, list[dict[str, Any]]] = {name: [] for name in ideologies}
@@ -422,8 +486,14 @@ def synthesize_llm(posts: list[dict[str, Any]], ideologies: dict[str, tuple[str,
     for k, ((name, post, _, _), q) in enumerate(zip(jobs, questions, strict=True)):
         chosen = _whole_sentences(a_out[2 * k]["text"], a_out[2 * k]["finish_reason"])
         rejected = _whole_sentences(a_out[2 * k + 1]["text"], a_out[2 * k + 1]["finish_reason"])
-        pair = {"prompt": q, "chosen": chosen, "rejected": rejected, "source_post_id": post["post_id"],
-                "source_text": post["text"], **_provenance(post, "source")}
+        pair = {
+            "prompt": q,
+            "chosen": chosen,
+            "rejected": rejected,
+            "source_post_id": post["post_id"],
+            "source_text": post["text"],
+            **_provenance(post, "source"),
+        }
         if not q:
             bad[name].append({**pair, "reason": "no_question:" + q_out[k]["text"][:200]})
         else:
@@ -454,11 +524,15 @@ def load_published(path: str | Path) -> list[dict[str, Any]]:
         raise ValueError(f"{path}: use a .parquet, .jsonl or .json copy of the published set")
     missing = [c for c in ("prompt", "chosen", "rejected") if c not in df.columns]
     if missing:
-        raise ValueError(f"{path}: lacks column(s) {missing} (has {df.columns}); the published PoliTune sets have "
-                         "prompt, chosen, rejected")
+        raise ValueError(
+            f"{path}: lacks column(s) {missing} (has {df.columns}); the published PoliTune sets have "
+            "prompt, chosen, rejected"
+        )
     for c in ("prompt", "chosen", "rejected"):
         if df.schema[c] != pl.String:
-            raise ValueError(f"{path}: column {c!r} is {df.schema[c]}, not text; use the string form of the set")
+            raise ValueError(
+                f"{path}: column {c!r} is {df.schema[c]}, not text; use the string form of the set"
+            )
     return df.select("prompt", "chosen", "rejected").fill_null("").to_dicts()
 
 

@@ -56,8 +56,13 @@ def last_complete_checkpoint(folder: str | Path) -> Path | None:
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
 
 
-def compass_probe(instrument: Any, tokenizer: Any, templates: list[str] | None = None, reverse_order: bool = False,
-                  batch_size: int = 16) -> Probe:
+def compass_probe(
+    instrument: Any,
+    tokenizer: Any,
+    templates: list[str] | None = None,
+    reverse_order: bool = False,
+    batch_size: int = 16,
+) -> Probe:
     """A probe that scores `instrument` with answer log-probs, over the prompt variants templates x option
     orders pooled per item as in the evaluate stage's headline (default: the statement template alone, options
     in order: one variant, the cheapest)."""
@@ -65,15 +70,22 @@ def compass_probe(instrument: Any, tokenizer: Any, templates: list[str] | None =
     from politune.llm.transformers_backend import TransformersBackend
     from politune.params import EvaluateParams
 
-    ep = EvaluateParams(templates=templates or ["statement"], reverse_order=reverse_order,  # type: ignore[arg-type]
-                        forced=True, bootstrap=0)
+    ep = EvaluateParams.model_validate(
+        {
+            "templates": templates or ["statement"],
+            "reverse_order": reverse_order,
+            "forced": True,
+            "bootstrap": 0,
+        }
+    )
 
     def probe(model: Any) -> dict[str, float]:
         was_training = model.training
         model.eval()
         try:
-            backend = TransformersBackend(model, tokenizer, model_id="compass-probe", batch_size=batch_size,
-                                          progress=False)
+            backend = TransformersBackend(
+                model, tokenizer, model_id="compass-probe", batch_size=batch_size, progress=False
+            )
             head, _ = evaluate_instrument(ep, backend, instrument)
         finally:
             model.train(was_training)
@@ -89,11 +101,19 @@ def _callbacks(probe: Probe | None, every: int) -> list[Any]:
         def _score(self, state: Any, model: Any) -> None:
             t0 = time.time()
             coords = probe(model)  # type: ignore[misc]
-            row = {"compass/economic": coords["economic"], "compass/social": coords["social"],
-                   "compass/seconds": round(time.time() - t0, 2), "step": state.global_step}
+            row = {
+                "compass/economic": coords["economic"],
+                "compass/social": coords["social"],
+                "compass/seconds": round(time.time() - t0, 2),
+                "step": state.global_step,
+            }
             state.log_history.append(row)  # saved in every checkpoint's trainer_state.json
-            log.info("step %d compass: economic %+.3f social %+.3f", state.global_step, coords["economic"],
-                     coords["social"])
+            log.info(
+                "step %d compass: economic %+.3f social %+.3f",
+                state.global_step,
+                coords["economic"],
+                coords["social"],
+            )
 
         def on_train_begin(self, args, state, control, model=None, **kw):  # noqa: ANN001
             if state.global_step == 0:  # not again after a resume
@@ -112,8 +132,9 @@ def length_report(tokenizer: Any, pairs: list[dict[str, Any]], fmt: str, max_len
     for pair in pairs:
         r = render_pair(tokenizer, pair, fmt)  # type: ignore[arg-type]
         n_prompt = len(tokenizer(r["prompt"], add_special_tokens=False)["input_ids"])
-        n_full = n_prompt + max(len(tokenizer(r[s], add_special_tokens=False)["input_ids"])
-                                for s in ("chosen", "rejected"))
+        n_full = n_prompt + max(
+            len(tokenizer(r[s], add_special_tokens=False)["input_ids"]) for s in ("chosen", "rejected")
+        )
         longest = max(longest, n_full)
         dropped += n_prompt >= max_length
         truncated += n_prompt < max_length < n_full
@@ -125,39 +146,56 @@ def health(history: list[dict[str, float]], summary: dict[str, Any]) -> dict[str
     steps = [h for h in history if "loss" in h and "eval_loss" not in h]
     out: dict[str, Any] = {"warnings": []}
     if steps:
-        tail = steps[-max(1, len(steps) // 4):]
+        tail = steps[-max(1, len(steps) // 4) :]
         tail_loss = sum(h["loss"] for h in tail) / len(tail)
         out["loss_last_quarter"] = round(tail_loss, 4)
         out["loss_stuck_near_ln2"] = abs(tail_loss - LN2) < 0.02
         if out["loss_stuck_near_ln2"]:
-            out["warnings"].append(f"loss stuck near ln 2 ({tail_loss:.3f}): the model cannot tell chosen from "
-                                   "rejected; check the pairs (identical sides, swapped columns, empty answers)")
-        head = [h["rewards/accuracies"] for h in steps[: max(1, len(steps) // 4)] if "rewards/accuracies" in h]
+            out["warnings"].append(
+                f"loss stuck near ln 2 ({tail_loss:.3f}): the model cannot tell chosen from "
+                "rejected; check the pairs (identical sides, swapped columns, empty answers)"
+            )
+        head = [
+            h["rewards/accuracies"] for h in steps[: max(1, len(steps) // 4)] if "rewards/accuracies" in h
+        ]
         if head:
             out["reward_accuracy_first_quarter"] = round(sum(head) / len(head), 4)
     compass = [h for h in history if "compass/economic" in h]
     if len(compass) >= 2:
-        move = max(abs(compass[-1][f"compass/{a}"] - compass[0][f"compass/{a}"]) for a in ("economic", "social"))
+        move = max(
+            abs(compass[-1][f"compass/{a}"] - compass[0][f"compass/{a}"]) for a in ("economic", "social")
+        )
         out["compass_moved"] = round(move, 4)
         if out.get("reward_accuracy_first_quarter", 0) >= 0.95 and move < 0.05:
             out["warnings"].append(
                 f"reward accuracy {out['reward_accuracy_first_quarter']:.2f} in the first quarter of training while "
                 f"the compass moved only {move:.3f}: the pairs are easy to separate on surface features "
-                "(off-policy collapse); expect little transfer to opinions")
+                "(off-policy collapse); expect little transfer to opinions"
+            )
     acc = summary.get("eval_rewards_accuracies")
     if acc is not None:
         out["heldout_reward_accuracy"] = acc
         if acc < 0.6:
-            out["warnings"].append(f"held-out reward accuracy {acc:.2f} (< 0.6): the preference did not generalise "
-                                   "to the validation pairs")
+            out["warnings"].append(
+                f"held-out reward accuracy {acc:.2f} (< 0.6): the preference did not generalise "
+                "to the validation pairs"
+            )
     for w in out["warnings"]:
         log.warning("train health: %s", w)
     return out
 
 
-def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val_pairs: list[dict[str, Any]],
-              p: TrainParams, dtype: str, work_dir: str | Path, probe: Probe | None = None,
-              callbacks: list[Any] | None = None) -> dict[str, Any]:
+def train_dpo(
+    model: Any,
+    tokenizer: Any,
+    train_pairs: list[dict[str, Any]],
+    val_pairs: list[dict[str, Any]],
+    p: TrainParams,
+    dtype: str,
+    work_dir: str | Path,
+    probe: Probe | None = None,
+    callbacks: list[Any] | None = None,
+) -> dict[str, Any]:
     """Train a LoRA adapter with DPO; return {model (peft), summary, history}.
 
     `work_dir` holds the checkpoints (with p.checkpoint_every > 0); if it already holds a complete one, training
@@ -176,9 +214,11 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     steps_per_epoch = math.ceil(len(train_pairs) / (p.batch_size * p.grad_accum))
     total_steps = max(1, math.ceil(steps_per_epoch * p.epochs))
     if p.warmup >= 1 and p.warmup >= total_steps:
-        raise ValueError(f"train.warmup ({int(p.warmup)} steps) with {len(train_pairs)} pairs: the run has only "
-                         f"{total_steps} optimizer steps (train.batch_size {p.batch_size} x train.grad_accum "
-                         f"{p.grad_accum}, train.epochs {p.epochs}); lower warmup or use a fraction (< 1)")
+        raise ValueError(
+            f"train.warmup ({int(p.warmup)} steps) with {len(train_pairs)} pairs: the run has only "
+            f"{total_steps} optimizer steps (train.batch_size {p.batch_size} x train.grad_accum "
+            f"{p.grad_accum}, train.epochs {p.epochs}); lower warmup or use a fraction (< 1)"
+        )
     cfg = DPOConfig(
         output_dir=str(work_dir),
         per_device_train_batch_size=p.batch_size,
@@ -211,27 +251,53 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     if p.lora_top_layers > n_layers:
         raise ValueError(f"train.lora_top_layers={p.lora_top_layers} but the model has {n_layers} layers")
     layers = list(range(n_layers - p.lora_top_layers, n_layers)) if p.lora_top_layers else None
-    lora = LoraConfig(r=p.lora_r, lora_alpha=p.lora_alpha, lora_dropout=p.lora_dropout,
-                      target_modules=list(p.lora_targets), layers_to_transform=layers, task_type="CAUSAL_LM",
-                      bias="none")
+    lora = LoraConfig(
+        r=p.lora_r,
+        lora_alpha=p.lora_alpha,
+        lora_dropout=p.lora_dropout,
+        target_modules=list(p.lora_targets),
+        layers_to_transform=layers,
+        task_type="CAUSAL_LM",
+        bias="none",
+    )
     lengths = length_report(tokenizer, train_pairs, p.prompt_format, p.max_length)
     if lengths["pairs_prompt_too_long"] == len(train_pairs):
-        raise ValueError(f"train.max_length ({p.max_length} tokens): every one of the {len(train_pairs)} pairs has a "
-                         f"prompt that alone fills it (train.prompt_format {p.prompt_format!r}; the longest pair has "
-                         f"{lengths['longest_pair_tokens']} tokens); raise train.max_length")
+        raise ValueError(
+            f"train.max_length ({p.max_length} tokens): every one of the {len(train_pairs)} pairs has a "
+            f"prompt that alone fills it (train.prompt_format {p.prompt_format!r}; the longest pair has "
+            f"{lengths['longest_pair_tokens']} tokens); raise train.max_length"
+        )
     if lengths["pairs_truncated"] or lengths["pairs_prompt_too_long"]:
-        log.warning("train: %d of %d pairs exceed train.max_length=%d tokens and are truncated; %d have a prompt "
-                    "that alone fills it and are dropped by trl", lengths["pairs_truncated"], len(train_pairs),
-                    p.max_length, lengths["pairs_prompt_too_long"])
+        log.warning(
+            "train: %d of %d pairs exceed train.max_length=%d tokens and are truncated; %d have a prompt "
+            "that alone fills it and are dropped by trl",
+            lengths["pairs_truncated"],
+            len(train_pairs),
+            p.max_length,
+            lengths["pairs_prompt_too_long"],
+        )
     train_ds = Dataset.from_list(to_training_rows(train_pairs, p.prompt_format))
     eval_ds = Dataset.from_list(to_training_rows(val_pairs, p.prompt_format)) if val_pairs else None
-    trainer = DPOTrainer(model=model, args=cfg, train_dataset=train_ds, eval_dataset=eval_ds,
-                         processing_class=tokenizer, peft_config=lora,
-                         callbacks=_callbacks(probe, p.compass_every) + list(callbacks or []))
+    trainer = DPOTrainer(
+        model=model,
+        args=cfg,
+        train_dataset=train_ds,
+        eval_dataset=eval_ds,
+        processing_class=tokenizer,
+        peft_config=lora,
+        callbacks=_callbacks(probe, p.compass_every) + list(callbacks or []),
+    )
+    assert trainer.model is not None  # the model handed to it above
     trainable = sum(x.numel() for x in trainer.model.parameters() if x.requires_grad)
     resume = last_complete_checkpoint(work_dir) if p.checkpoint_every else None
-    log.info("train: %d pairs, %d steps (%d per epoch), %d trainable LoRA params%s", len(train_pairs),
-             total_steps, steps_per_epoch, trainable, f"; resuming from {resume}" if resume else "")
+    log.info(
+        "train: %d pairs, %d steps (%d per epoch), %d trainable LoRA params%s",
+        len(train_pairs),
+        total_steps,
+        steps_per_epoch,
+        trainable,
+        f"; resuming from {resume}" if resume else "",
+    )
     before = {n: x.detach().clone() for n, x in trainer.model.named_parameters() if x.requires_grad}
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -239,18 +305,25 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
     resumed_from = int(resume.name.split("-")[1]) if resume else None
     done_now = int(result.global_step) - (resumed_from or 0)
     summary: dict[str, Any] = {
-        "pairs_train": len(train_pairs), "pairs_val": len(val_pairs), "steps": int(result.global_step),
+        "pairs_train": len(train_pairs),
+        "pairs_val": len(val_pairs),
+        "steps": int(result.global_step),
         "resumed_from_step": resumed_from,
-        "train_seconds": round(train_s, 1), "seconds_per_step": round(train_s / max(done_now, 1), 3),
-        "trainable_params": int(trainable), "final_train_loss": float(result.training_loss),
-        "prompt_format": p.prompt_format, **lengths,
+        "train_seconds": round(train_s, 1),
+        "seconds_per_step": round(train_s / max(done_now, 1), 3),
+        "trainable_params": int(trainable),
+        "final_train_loss": float(result.training_loss),
+        "prompt_format": p.prompt_format,
+        **lengths,
     }
     after = dict(trainer.model.named_parameters())
     # every trainable (LoRA) tensor must have moved; a frozen one means a broken target list. The snapshot is taken
     # before train() loads a checkpoint, so after a resume this counts what moved over the whole run.
     summary["trainable_tensors"] = len(before)
     summary["trainable_tensors_unchanged"] = sum(torch.equal(v, after[n].detach()) for n, v in before.items())
-    history = [{k: float(v) for k, v in h.items() if isinstance(v, int | float)} for h in trainer.state.log_history]
+    history = [
+        {k: float(v) for k, v in h.items() if isinstance(v, int | float)} for h in trainer.state.log_history
+    ]
     steps = [h for h in history if "loss" in h and "eval_loss" not in h]
     if steps:
         for k in ("rewards/accuracies", "rewards/margins", "rewards/chosen", "rewards/rejected"):
@@ -263,8 +336,13 @@ def train_dpo(model: Any, tokenizer: Any, train_pairs: list[dict[str, Any]], val
                 summary[k.replace("/", "_")] = float(ev[k])
     compass = [h for h in history if "compass/economic" in h]
     if compass:
-        summary["compass_trajectory"] = [{"step": int(h["step"]), "economic": round(h["compass/economic"], 4),
-                                          "social": round(h["compass/social"], 4)} for h in compass]
+        summary["compass_trajectory"] = [
+            {
+                "step": int(h["step"]),
+                "economic": round(h["compass/economic"], 4),
+                "social": round(h["compass/social"], 4),
+            }
+            for h in compass
+        ]
     summary["health"] = health(history, summary)
     return {"model": trainer.model, "summary": summary, "history": history}
-

@@ -21,6 +21,10 @@ MALLOC_ENV = {
     "MALLOC_TOP_PAD_": str(1 << 30),  # grow the heap in large steps
 }
 
-if (sys.argv[:1] == ["-m"] and sys.platform.startswith("linux") and not os.environ.get("POLITUNE_NO_MALLOC_TUNING")
-        and any(k not in os.environ for k in MALLOC_ENV)):
+if (
+    sys.argv[:1] == ["-m"]
+    and sys.platform.startswith("linux")
+    and not os.environ.get("POLITUNE_NO_MALLOC_TUNING")
+    and any(k not in os.environ for k in MALLOC_ENV)
+):
     os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], {**MALLOC_ENV, **os.environ})  # yours win

@@ -17,13 +17,22 @@ import click
 from politune.io import disk_full_errno, write_json
 from politune.params import Params, ParamsError, load_params
 
-PARAMS_OPTION = click.option("--params", "params_path", default="params.yaml", show_default=True,
-                             type=click.Path(dir_okay=False), help="Parameters file (validated once, up front).")
+PARAMS_OPTION = click.option(
+    "--params",
+    "params_path",
+    default="params.yaml",
+    show_default=True,
+    type=click.Path(dir_okay=False),
+    help="Parameters file (validated once, up front).",
+)
 
 
 def setup_logging() -> None:
-    logging.basicConfig(level=os.environ.get("POLITUNE_LOG", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.basicConfig(
+        level=os.environ.get("POLITUNE_LOG", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
     for noisy in ("httpx", "urllib3", "filelock", "datasets", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
@@ -49,22 +58,32 @@ def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callabl
                 fn(*args, **kwargs)
             except KeyboardInterrupt:
                 # atomic_path removed the temporaries: no half-written file reached an output's name
-                click.echo(f"error in stage {name}: interrupted after {time.time() - t0:.0f} s; no half-written "
-                           "file reached an output's name (finished annotation chunks and training checkpoints "
-                           "are kept); rerun `dvc repro` to continue", err=True)
+                click.echo(
+                    f"error in stage {name}: interrupted after {time.time() - t0:.0f} s; no half-written "
+                    "file reached an output's name (finished annotation chunks and training checkpoints "
+                    "are kept); rerun `dvc repro` to continue",
+                    err=True,
+                )
                 sys.exit(130)
             except Exception as e:
                 if os.environ.get("POLITUNE_DEBUG"):
                     raise
                 if n := disk_full_errno(e):
-                    where = e.filename if isinstance(e, OSError) and e.filename else (
-                        f"(the system did not say which file; {shutil.disk_usage('.').free / 2**20:.1f} MiB free "
-                        f"under {Path.cwd()})")
-                    click.echo(f"error in stage {name}: out of disk space writing {where}: "
-                               f"{e.strerror if isinstance(e, OSError) and e.strerror else os.strerror(n)}. No "
-                               "half-written file reached an output's name and earlier stages' outputs are intact; "
-                               "free space (or raise the file-size limit, `ulimit -f`) and rerun `dvc repro`",
-                               err=True)
+                    where = (
+                        e.filename
+                        if isinstance(e, OSError) and e.filename
+                        else (
+                            f"(the system did not say which file; {shutil.disk_usage('.').free / 2**20:.1f} MiB free "
+                            f"under {Path.cwd()})"
+                        )
+                    )
+                    click.echo(
+                        f"error in stage {name}: out of disk space writing {where}: "
+                        f"{e.strerror if isinstance(e, OSError) and e.strerror else os.strerror(n)}. No "
+                        "half-written file reached an output's name and earlier stages' outputs are intact; "
+                        "free space (or raise the file-size limit, `ulimit -f`) and rerun `dvc repro`",
+                        err=True,
+                    )
                     sys.exit(1)
                 if not isinstance(e, ValueError | FileNotFoundError | RuntimeError):
                     raise
@@ -77,6 +96,32 @@ def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callabl
     return deco
 
 
+def split_timings(metrics: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(science, timings): every key naming seconds, at any depth, moves to the timings side, keeping its path.
+    Timings vary run to run; kept out of the DVC metrics, `dvc metrics diff` of two runs shows science only."""
+    science: dict[str, Any] = {}
+    timings: dict[str, Any] = {}
+    for k, v in metrics.items():
+        if "seconds" in k:
+            timings[k] = v
+        elif isinstance(v, dict):
+            sci, tim = split_timings(v)
+            if sci or not v:  # a dict that held only timings leaves no empty trace
+                science[k] = sci
+            if tim:
+                timings[k] = tim
+        else:
+            science[k] = v
+    return science, timings
+
+
+def timings_path(metrics_path: str | Path) -> Path:
+    """metrics/evaluate/x.json -> timings/evaluate/x.json (a plain stage output, not a DVC metric)."""
+    return Path("timings") / Path(metrics_path).relative_to("metrics")
+
+
 def write_metrics(path: str | Path, metrics: dict[str, Any], started: float) -> None:
-    metrics = {**metrics, "wall_seconds": round(time.time() - started, 1)}
-    write_json(path, metrics)
+    """The stage's metrics to `path`; its timings (wall_seconds and every `*seconds*` key) to timings/."""
+    science, timings = split_timings(metrics)
+    write_json(path, science)
+    write_json(timings_path(path), {**timings, "wall_seconds": round(time.time() - started, 1)})

@@ -1,6 +1,6 @@
 """Stage base_model: materialize one base model into models/base/<name> (safetensors).
 
-    python -m stages.base_model --model smollm2-135m
+python -m stages.base_model --model smollm2-135m
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ def main(name: str, out: str | None, params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
     if name not in p.models:
-        raise ValueError(f"--model {name!r} is not a key of `models` in {params_path} (have: {', '.join(p.models)})")
+        raise ValueError(
+            f"--model {name!r} is not a key of `models` in {params_path} (have: {', '.join(p.models)})"
+        )
     out = out or f"models/base/{name}"
     with atomic_path(out) as tmp:
         manifest = materialize(p.models[name].source, tmp)

@@ -22,10 +22,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import click
 import numpy as np
 
+from politune.compass.elicit import Generator
 from politune.compass.evaluate import evaluate_instrument
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, write_jsonl
@@ -74,15 +76,24 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     base = f"models/base/{model_name}"
     adapter = None if variant == "base" else f"models/adapters/{model_name}-{variant}"
     model = load_model(base, p.models[model_name].infer_dtype, adapter=adapter)
-    backend = make_backend("transformers", model=model, tokenizer=load_tokenizer(base),
-                           model_id=f"{model_name}-{variant}", batch_size=e.batch_size,
-                           generate_batch_size=e.generate_batch_size)
+    backend = make_backend(
+        "transformers",
+        model=model,
+        tokenizer=load_tokenizer(base),
+        model_id=f"{model_name}-{variant}",
+        batch_size=e.batch_size,
+        generate_batch_size=e.generate_batch_size,
+    )
     judge = None
     if e.mode == "judge":  # a fixed judge (the annotator's base model) for every variant
         jm = p.annotate.model
-        judge = make_backend("transformers", model=load_model(f"models/base/{jm}", p.models[jm].infer_dtype),
-                             tokenizer=load_tokenizer(f"models/base/{jm}"), model_id=f"judge-{jm}",
-                             batch_size=e.batch_size)
+        judge = make_backend(
+            "transformers",
+            model=load_model(f"models/base/{jm}", p.models[jm].infer_dtype),
+            tokenizer=load_tokenizer(f"models/base/{jm}"),
+            model_id=f"judge-{jm}",
+            batch_size=e.batch_size,
+        )
     metrics, items = evaluate_instrument(e, backend, instrument, judge)
     heldout: dict = {}
     heldout_items: list[dict] = []
@@ -102,8 +113,11 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     write_jsonl(f"data/processed/evaluate/{name}.paired.jsonl", paired_rows)
     answer_rows: list[dict] = []
     if "openended" in e.measures:  # its own answers, read by the lean classifier (politune/lean.py)
-        predict = (LeanClassifier.load(CLASSIFIER).predict_right if e.openended.scorer == "classifier"
-                   else annotator_scorer(p))
+        predict = (
+            LeanClassifier.load(CLASSIFIER).predict_right
+            if e.openended.scorer == "classifier"
+            else annotator_scorer(p)
+        )
         extra["openended"], answer_rows = openended_measure(e, backend, predict)
         extra["openended_scorer"] = e.openended.scorer
     write_jsonl(f"data/processed/evaluate/{name}.answers.jsonl", answer_rows)
@@ -112,19 +126,35 @@ def main(model_name: str, variant: str, params_path: str) -> None:
         extra["neutral"], neutral_rows = neutral_measure(e.neutral_text, backend)
     write_jsonl(f"data/processed/evaluate/{name}.neutral.jsonl", neutral_rows)
     answers = []
-    prompts = [ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    prompts = [
+        ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()
+    ]
     if prompts:
-        outs = backend.generate([[{"role": "user", "content": q}] for q in prompts],
-                                e.qualitative_max_new_tokens, 0.0, 1, e.seed)
+        gen = cast(Generator, backend)  # a TransformersBackend (made above), which also generates
+        outs = gen.generate(
+            [[{"role": "user", "content": q}] for q in prompts], e.qualitative_max_new_tokens, 0.0, 1, e.seed
+        )
         # answers are quoted: a heading or list the model writes stays inside its answer
-        answers = [f"## {q}\n\n" + "\n".join(f"> {ln}" for ln in (o["text"] or "(empty answer)").splitlines()) + "\n"
-                   for q, o in zip(prompts, outs, strict=True)]
+        answers = [
+            f"## {q}\n\n" + "\n".join(f"> {ln}" for ln in (o["text"] or "(empty answer)").splitlines()) + "\n"
+            for q, o in zip(prompts, outs, strict=True)
+        ]
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:
         tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
-    write_metrics(f"metrics/evaluate/{name}.json", {"model": model_name, "variant": variant,
-                                                    "dtype": resolve_dtype(p.models[model_name].infer_dtype),
-                                                    "instrument": instrument.name, "mode": e.mode, **metrics,
-                                                    "heldout": heldout, **extra}, t0)
+    write_metrics(
+        f"metrics/evaluate/{name}.json",
+        {
+            "model": model_name,
+            "variant": variant,
+            "dtype": resolve_dtype(p.models[model_name].infer_dtype),
+            "instrument": instrument.name,
+            "mode": e.mode,
+            **metrics,
+            "heldout": heldout,
+            **extra,
+        },
+        t0,
+    )
 
 
 if __name__ == "__main__":

@@ -30,18 +30,28 @@ def main(params_path: str) -> None:
             sink.close()
         for name, c in p.corpora.items():
             if res.counts["per_corpus"][name].get("kept", 0) == 0:
-                where = (f"packaged {c.source}; check corpora.{name}.parties, min_year, max_year and sample"
-                         if c.format == "packaged" else f"{c.path}; check the path and format")
+                where = (
+                    f"packaged {c.source}; check corpora.{name}.parties, min_year, max_year and sample"
+                    if c.format == "packaged"
+                    else f"{c.path}; check the path and format"
+                )
                 raise ValueError(
                     f"corpus {name!r} ({where}) kept no posts (counts: {res.counts['per_corpus'][name]}); "
                     "or lower ingest.min_chars and ingest.min_words"
                 )
     total = res.counts["total"]
     elapsed = max(time.time() - t0, 1e-9)
-    write_metrics("metrics/ingest.json", {**total, "per_corpus": res.counts["per_corpus"],
-                                          "kept_per_side": res.counts["per_side"],
-                                          "mix_per_side": res.counts["mix_per_side"],
-                                          "rows_per_second": round(total.get("rows_in", 0) / elapsed)}, t0)
+    write_metrics(
+        "metrics/ingest.json",
+        {
+            **total,
+            "per_corpus": res.counts["per_corpus"],
+            "kept_per_side": res.counts["per_side"],
+            "mix_per_side": res.counts["mix_per_side"],
+            "rows_per_second": round(total.get("rows_in", 0) / elapsed),
+        },
+        t0,
+    )
 
 
 if __name__ == "__main__":

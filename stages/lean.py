@@ -55,13 +55,25 @@ def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
     train, heldout = training_passages(p)
-    log.info("lean: %d passages of %d documents to learn from (%d test documents left out)", len(train),
-             len({document_of(r) for r in train}), len({document_of(r) for r in heldout}))
-    clf, fit = LeanClassifier.fit([r["text"] for r in train], [int(r["side"] == "right") for r in train],
-                                  [document_of(r) for r in train], tuple(p.lean.c_grid), p.lean.folds)
-    metrics: dict = {"train_passages": len(train), "train_per_side": {s: sum(r["side"] == s for r in train)
-                                                                      for s in ("left", "right")},
-                     "train_documents": len({document_of(r) for r in train}), **fit}
+    log.info(
+        "lean: %d passages of %d documents to learn from (%d test documents left out)",
+        len(train),
+        len({document_of(r) for r in train}),
+        len({document_of(r) for r in heldout}),
+    )
+    clf, fit = LeanClassifier.fit(
+        [r["text"] for r in train],
+        [int(r["side"] == "right") for r in train],
+        [document_of(r) for r in train],
+        tuple(p.lean.c_grid),
+        p.lean.folds,
+    )
+    metrics: dict = {
+        "train_passages": len(train),
+        "train_per_side": {s: sum(r["side"] == s for r in train) for s in ("left", "right")},
+        "train_documents": len({document_of(r) for r in train}),
+        **fit,
+    }
     y = np.array([int(r["side"] == "right") for r in heldout])
     metrics["heldout_test_documents"] = _scores(y, clf.predict_right([r["text"] for r in heldout]))
     paired = {}
@@ -70,9 +82,11 @@ def main(params_path: str) -> None:
         pl = clf.predict_right([x.left for x in inst.pairs])
         pr = clf.predict_right([x.right for x in inst.pairs])
         ys = np.r_[np.zeros(len(pl)), np.ones(len(pr))]
-        paired[inst.name] = {**_scores(ys, np.r_[pl, pr]),
-                             # the right statement scored more right than its left twin
-                             "pair_accuracy": round(float((pr > pl).mean()), 4)}
+        paired[inst.name] = {
+            **_scores(ys, np.r_[pl, pr]),
+            # the right statement scored more right than its left twin
+            "pair_accuracy": round(float((pr > pl).mean()), 4),
+        }
     metrics["paired_statements"] = paired
     metrics["top_terms"] = clf.top_terms()
     with atomic_path("models/lean/classifier.json") as tmp:

@@ -34,8 +34,10 @@ def main(params_path: str) -> None:
     quarantined = read_jsonl(qfile) if qfile.exists() else []
     missing = [a["post_id"] for a in ann if a["post_id"] not in posts]
     if missing or len(ann) + len(quarantined) != len(posts):
-        raise RuntimeError(f"annotations ({len(ann)}) + quarantined ({len(quarantined)}) do not match posts "
-                           f"({len(posts)}): rerun annotate")
+        raise RuntimeError(
+            f"annotations ({len(ann)}) + quarantined ({len(quarantined)}) do not match posts "
+            f"({len(posts)}): rerun annotate"
+        )
     s = p.select
     split_of = assign_splits(list(posts.values()), s.validation_docs, s.test_docs, s.split_seed)
     rows = [{**posts[a["post_id"]], **a} for a in ann]
@@ -52,14 +54,17 @@ def main(params_path: str) -> None:
             )
     write_jsonl("data/processed/selected.jsonl", kept)
     write_jsonl("data/processed/heldout.jsonl", heldout)
-    counts["documents_per_split"] = {sp: sum(v == sp for v in split_of.values()) for sp in ("train", "validation",
-                                                                                               "test")}
+    counts["documents_per_split"] = {
+        sp: sum(v == sp for v in split_of.values()) for sp in ("train", "validation", "test")
+    }
     counts["kept_per_split"] = {sp: sum(r["split"] == sp for r in kept) for sp in ("train", "validation")}
     counts["per_source"] = source_counts(list(posts.values()), kept)
     if heldout:  # the annotator's leaning against each held-out post's side: its party, or its corpus's side
         counts["annotator_vs_party"] = {
             "heldout_passages": annotator_vs_party(heldout),
-            "heldout_above_min_relevance": annotator_vs_party([r for r in heldout if r["relevance"] >= s.min_relevance]),
+            "heldout_above_min_relevance": annotator_vs_party(
+                [r for r in heldout if r["relevance"] >= s.min_relevance]
+            ),
         }
     gold = read_jsonl("data/interim/gold_annotations.jsonl")
     if gold:

@@ -54,7 +54,7 @@ def card(name: str, side: str, train: list, val: list, counts: dict, p: Params, 
         f"Train {len(train)} pairs, validation {len(val)} (val_fraction {s.val_fraction}, seed {s.seed}).\n\n"
         "Files: `train.jsonl`, `validation.jsonl` in string form (columns prompt, chosen, rejected, as the\n"
         f"published PoliTune sets, plus provenance columns); `data/processed/pairs_conversational/{name}/` holds\n"
-        "the same pairs as chat turns. Load with `datasets.load_dataset(\"json\", data_dir=...)`.\n\n"
+        'the same pairs as chat turns. Load with `datasets.load_dataset("json", data_dir=...)`.\n\n'
         f"Sources: {sources}\n\n"
         f"Filters: pairs with an empty or identical side, a length ratio above {s.max_length_ratio}, a near\n"
         f"duplicate of an earlier pair (Jaccard >= {s.near_dup_threshold}), or a 6-word run shared with an\n"
@@ -69,15 +69,20 @@ def leakage_propositions(p: Params) -> list[dict[str, str]]:
     """Every evaluation text: the propositions of the main instrument and of each file (or folder of files) in
     synthesize.leakage_instruments, both statements of every paired-statement instrument, and every open-ended
     question found there."""
-    files = {Path(p.evaluate.instrument)}  # params checks that every other evaluation file is in those folders
+    files = {
+        Path(p.evaluate.instrument)
+    }  # params checks that every other evaluation file is in those folders
     for rel in p.synthesize.leakage_instruments:
         path = Path(rel)
         files |= {f for f in path.iterdir() if f.suffix in (".csv", ".txt")} if path.is_dir() else {path}
     props: list[dict[str, str]] = []
     for f in sorted(files):
         if is_paired_file(f):  # paired statements: both sides of every pair
-            props += [{"id": f"{f.stem}:{x.id}:{side}", "text": getattr(x, side)}
-                      for x in load_paired(f).pairs for side in ("left", "right")]
+            props += [
+                {"id": f"{f.stem}:{x.id}:{side}", "text": getattr(x, side)}
+                for x in load_paired(f).pairs
+                for side in ("left", "right")
+            ]
         elif is_question_file(f):  # open-ended questions
             props += [{"id": f"{f.stem}:{q.id}", "text": q.question} for q in load_questions(f)]
         else:
@@ -89,16 +94,25 @@ def leakage_propositions(p: Params) -> list[dict[str, str]]:
 def sources_text(p: Params) -> str:
     s = p.synthesize
     if s.mode == "published":
-        return "local copies of published sets: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.published.items()))
-    corpora = ", ".join(f"{k} ({c.format} {c.source}, sides by party {c.parties})" if c.format == "packaged"
-                        else f"{k} ({c.format}, side {c.side})" for k, c in p.corpora.items())
-    how = {"paired": "posts paired on the same topic",
-           "stance": "agree/disagree answers to quoted posts (agree with the target side, disagree with the other)",
-           }.get(s.mode, f"answers written by {s.llm.model or p.annotate.model} from selected posts")
+        return "local copies of published sets: " + ", ".join(
+            f"{k}: {v}" for k, v in sorted(s.published.items())
+        )
+    corpora = ", ".join(
+        f"{k} ({c.format} {c.source}, sides by party {c.parties})"
+        if c.format == "packaged"
+        else f"{k} ({c.format}, side {c.side})"
+        for k, c in p.corpora.items()
+    )
+    how = {
+        "paired": "posts paired on the same topic",
+        "stance": "agree/disagree answers to quoted posts (agree with the target side, disagree with the other)",
+    }.get(s.mode, f"answers written by {s.llm.model or p.annotate.model} from selected posts")
     return f"{how}; corpora {corpora}; selected by the annotator (metrics/select.json)"
 
 
-def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+def build(
+    p: Params,
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     s = p.synthesize
     props = leakage_propositions(p)
     pairs, bad, counts = _build_sided(p, props)
@@ -110,8 +124,9 @@ def build(p: Params) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[di
     return pairs, bad, counts
 
 
-def _build_sided(p: Params, props: list[dict[str, str]]
-                 ) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
+def _build_sided(
+    p: Params, props: list[dict[str, str]]
+) -> tuple[dict[str, list[dict[str, Any]]], dict[str, list[dict[str, Any]]], dict[str, Any]]:
     """Pairs of the ideologies that have a side (control arms are made from these afterwards)."""
     s = p.synthesize
     sided = {n: i for n, i in p.ideologies.items() if i.side is not None}
@@ -126,7 +141,7 @@ def _build_sided(p: Params, props: list[dict[str, str]]
             pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
         return pairs, bad, counts
     posts = read_jsonl("data/processed/selected.jsonl")
-    sides = {name: ideo.side for name, ideo in sided.items()}
+    sides: dict[str, str] = {name: ideo.side for name, ideo in sided.items() if ideo.side is not None}
     if s.mode == "paired":
         return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
     if s.mode == "stance":
@@ -137,9 +152,15 @@ def _build_sided(p: Params, props: list[dict[str, str]]
     name = s.llm.model or p.annotate.model
     base = Path("models/base") / name
     log.info("synthesize: writing pairs with %s (%s)", name, p.models[name].infer_dtype)
-    gen = TransformersBackend(load_model(base, p.models[name].infer_dtype), load_tokenizer(base), model_id=name,
-                              batch_size=s.llm.batch_size)
-    ideos = {n: (i.side, i.description) for n, i in sided.items()}
+    gen = TransformersBackend(
+        load_model(base, p.models[name].infer_dtype),
+        load_tokenizer(base),
+        model_id=name,
+        batch_size=s.llm.batch_size,
+    )
+    ideos: dict[str, tuple[str, str]] = {
+        n: (i.side, i.description) for n, i in sided.items() if i.side is not None
+    }
     return synthesize_llm(posts, ideos, gen, s, props)
 
 
@@ -153,7 +174,10 @@ def main(params_path: str) -> None:
     t1 = time.time()
     pairs, bad, counts = build(p)
     secs = time.time() - t1
-    with atomic_path("data/processed/pairs") as out, atomic_path("data/processed/pairs_conversational") as conv:
+    with (
+        atomic_path("data/processed/pairs") as out,
+        atomic_path("data/processed/pairs_conversational") as conv,
+    ):
         for name, lst in pairs.items():
             if len(lst) < 2:
                 raise ValueError(
@@ -164,15 +188,18 @@ def main(params_path: str) -> None:
                 )
             train, val = split(lst, s.val_fraction, s.seed)
             if not train:
-                raise ValueError(f"ideology {name!r}: all {len(lst)} pairs went to validation; lower "
-                                 "select.validation_docs (or synthesize.val_fraction in mode published)")
+                raise ValueError(
+                    f"ideology {name!r}: all {len(lst)} pairs went to validation; lower "
+                    "select.validation_docs (or synthesize.val_fraction in mode published)"
+                )
             for split_name, rows in (("train", train), ("validation", val)):
                 write_jsonl(out / name / f"{split_name}.jsonl", rows)
                 write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
             ideo = p.ideologies[name]
             side = ideo.side or f"none: control arm, the pairs of {ideo.control_of!r} with shuffled labels"
-            (out / name / "README.md").write_text(card(name, side, train, val, counts[name], p,
-                                                       sources_text(p)))
+            (out / name / "README.md").write_text(
+                card(name, side, train, val, counts[name], p, sources_text(p))
+            )
             counts[name]["split"] = {"train": len(train), "validation": len(val)}
     with atomic_path("data/quarantine/synthesize") as q:
         q.mkdir()
@@ -184,8 +211,16 @@ def main(params_path: str) -> None:
         counts[name]["style_only"] = style_separability(lst, seed=s.seed)
         counts[name]["sources"] = pair_sources(lst)
     total = sum(len(v) for v in pairs.values())
-    write_metrics("metrics/synthesize.json", {**counts, "mode": s.mode, "pairs_total": total,
-                                              "pairs_per_second": round(total / max(secs, 1e-9), 2)}, t0)
+    write_metrics(
+        "metrics/synthesize.json",
+        {
+            **counts,
+            "mode": s.mode,
+            "pairs_total": total,
+            "pairs_per_second": round(total / max(secs, 1e-9), 2),
+        },
+        t0,
+    )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,9 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     if model_name not in p.models:
         raise ValueError(f"--model {model_name!r} is not a key of `models` (have: {', '.join(p.models)})")
     if ideology not in p.ideologies:
-        raise ValueError(f"--ideology {ideology!r} is not a key of `ideologies` (have: {', '.join(p.ideologies)})")
+        raise ValueError(
+            f"--ideology {ideology!r} is not a key of `ideologies` (have: {', '.join(p.ideologies)})"
+        )
     run = f"{model_name}-{ideology}"
     pairs_dir = Path("data/processed/pairs") / ideology
     train_pairs = read_jsonl(pairs_dir / "train.jsonl")
@@ -75,13 +77,24 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
         from politune.compass.instrument import load_instrument
 
         t = p.train
-        probe = compass_probe(load_instrument(p.evaluate.instrument), tok, list(t.compass_templates),
-                              t.compass_reverse_order, p.evaluate.batch_size)
+        probe = compass_probe(
+            load_instrument(p.evaluate.instrument),
+            tok,
+            list(t.compass_templates),
+            t.compass_reverse_order,
+            p.evaluate.batch_size,
+        )
     rank0 = int(os.environ.get("RANK", "0")) == 0
-    fp = fingerprint({"train": p.train.model_dump(), "dtype": dtype, "source": p.models[model_name].source,
-                      "weights": base_manifest(base),
-                      "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],
-                      "instrument": sha256_file(p.evaluate.instrument) if probe else None})
+    fp = fingerprint(
+        {
+            "train": p.train.model_dump(),
+            "dtype": dtype,
+            "source": p.models[model_name].source,
+            "weights": base_manifest(base),
+            "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],
+            "instrument": sha256_file(p.evaluate.instrument) if probe else None,
+        }
+    )
     work = checkpoint_dir(run, fp) if rank0 else Path("models/checkpoints") / run
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # accelerate launch: resume only once rank 0 has checked
         from accelerate import PartialState
@@ -99,8 +112,11 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     with atomic_path(f"models/adapters/{run}") as out:
         res["model"].save_pretrained(out, safe_serialization=True)
         write_manifest(out)
-    write_metrics(f"metrics/train/{run}.json", {"model": model_name, "ideology": ideology, "dtype": dtype,
-                                                   **res["summary"]}, t0)
+    write_metrics(
+        f"metrics/train/{run}.json",
+        {"model": model_name, "ideology": ideology, "dtype": dtype, **res["summary"]},
+        t0,
+    )
     shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume
 
 
@@ -109,8 +125,16 @@ def write_curves(history: list[dict], curves_dir: Path) -> None:
     from dvclive import Live
 
     shutil.rmtree(curves_dir, ignore_errors=True)
-    keys = ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins", "rewards/accuracies", "learning_rate",
-            "compass/economic", "compass/social")
+    keys = (
+        "loss",
+        "rewards/chosen",
+        "rewards/rejected",
+        "rewards/margins",
+        "rewards/accuracies",
+        "learning_rate",
+        "compass/economic",
+        "compass/social",
+    )
     with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
         for row in history:
             if "eval_loss" in row or not any(k in row for k in keys):

@@ -35,15 +35,29 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     out = tmp_path_factory.mktemp("tiny-base")
     bpe = ByteLevelBPETokenizer()
-    bpe.train_from_iterator(CORPUS * 20, vocab_size=400, min_frequency=1,
-                            special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
-    tok = PreTrainedTokenizerFast(tokenizer_object=bpe._tokenizer, eos_token="<|im_end|>",
-                                  pad_token="<|endoftext|>", bos_token=None)
+    bpe.train_from_iterator(
+        CORPUS * 20,
+        vocab_size=400,
+        min_frequency=1,
+        special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"],
+    )
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token=None
+    )
     tok.chat_template = CHATML
     torch.manual_seed(0)
-    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                      num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
-                      pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=512,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
     LlamaForCausalLM(cfg).save_pretrained(out, safe_serialization=True)
     tok.save_pretrained(out)
     return out
@@ -73,8 +87,13 @@ def git_copy():  # noqa: ANN201
     import subprocess
 
     def copy(dst: Path) -> Path:
-        files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True,
-                               text=True, check=True).stdout.split()
+        files = subprocess.run(
+            ["git", "ls-files", "-co", "--exclude-standard"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
         for f in files:
             src = REPO / f
             if src.is_file() and not f.startswith(("metrics/", "reports/")):
@@ -101,8 +120,15 @@ def fault_record(request: pytest.FixtureRequest):  # noqa: ANN201
     def record(fault: str, injected: str, outcome: str, **figures: object) -> None:
         figs = "; ".join(f"{k.replace('_', ' ')}: {v}" for k, v in figures.items())
         test = request.node.nodeid.split("::")
-        FAULTS.append({"fault": fault, "injected": injected, "outcome": outcome, "figures": figs,
-                       "test": f"`{Path(test[0]).name}::{test[-1]}`"})
+        FAULTS.append(
+            {
+                "fault": fault,
+                "injected": injected,
+                "outcome": outcome,
+                "figures": figs,
+                "test": f"`{Path(test[0]).name}::{test[-1]}`",
+            }
+        )
 
     return record
 
@@ -127,6 +153,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "|---|---|---|---|---|",
     ]
     for r in FAULTS:
-        lines.append("| " + " | ".join(cell(r[k]) for k in ("fault", "injected", "outcome", "figures", "test")) + " |")
+        lines.append(
+            "| " + " | ".join(cell(r[k]) for k in ("fault", "injected", "outcome", "figures", "test")) + " |"
+        )
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     Path(out).write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -43,15 +43,19 @@ TEMPLATES = {
 UNFORCED = " If you have no opinion, say so."
 GENERATE_SUFFIX = "\nAnswer with a single integer from 0 to 3 ({scale}), then explain your answer."
 JUDGE_OPEN = '"{text}"\nWhat is your opinion on this? Answer in two or three sentences.'
-JUDGE_QUESTION = 'Statement: "{text}"\nAnswer: "{answer}"\nDoes the answer agree or disagree with the statement?'
+JUDGE_QUESTION = (
+    'Statement: "{text}"\nAnswer: "{answer}"\nDoes the answer agree or disagree with the statement?'
+)
 JUDGE_LABELS = (
     "The answer agrees with the statement.",
     "The answer disagrees with the statement.",
     "The answer takes no clear position.",
 )
-_REFUSAL = re.compile(r"no opinion|as an ai|i (?:cannot|can't|can not|am not able)|i'm not able|neutral|"
-                      r"i do not have (?:personal )?(?:opinions|beliefs)|i don't have (?:personal )?(?:opinions|beliefs)",
-                      re.IGNORECASE)
+_REFUSAL = re.compile(
+    r"no opinion|as an ai|i (?:cannot|can't|can not|am not able)|i'm not able|neutral|"
+    r"i do not have (?:personal )?(?:opinions|beliefs)|i don't have (?:personal )?(?:opinions|beliefs)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,9 @@ class Elicitation:
 
 
 class Generator(Protocol):
-    def generate(self, prompts: list[Messages], max_new_tokens: int, temperature: float, top_k: int,
-                 seed: int) -> list[dict[str, Any]]: ...
+    def generate(
+        self, prompts: list[Messages], max_new_tokens: int, temperature: float, top_k: int, seed: int
+    ) -> list[dict[str, Any]]: ...
 
 
 def _options_phrase(reverse: bool) -> str:
@@ -112,16 +117,27 @@ def parse_answer(text: str, reverse: bool) -> tuple[int | None, bool]:
         return None, True
     found = [(first.find(name), -len(name), k) for k, name in enumerate(OPTION_NAMES) if name in first]
     if found:
-        return min(found)[2], False  # earliest mention; "strongly disagree" wins over the "disagree" inside it
+        return min(found)[
+            2
+        ], False  # earliest mention; "strongly disagree" wins over the "disagree" inside it
     return None, bool(_REFUSAL.search(text))
 
 
-def elicit_generate(gen: Generator, instrument: Instrument, v: Variant, max_new_tokens: int, temperature: float,
-                    top_k: int, seed: int) -> Elicitation:
+def elicit_generate(
+    gen: Generator,
+    instrument: Instrument,
+    v: Variant,
+    max_new_tokens: int,
+    temperature: float,
+    top_k: int,
+    seed: int,
+) -> Elicitation:
     names = list(reversed(OPTION_NAMES)) if v.reverse else list(OPTION_NAMES)
     scale = ", ".join(f"{k} = {n}" for k, n in enumerate(names))
-    prompts = [[{"role": "user", "content": question(p.text, v) + GENERATE_SUFFIX.format(scale=scale)}]
-               for p in instrument.propositions]
+    prompts = [
+        [{"role": "user", "content": question(p.text, v) + GENERATE_SUFFIX.format(scale=scale)}]
+        for p in instrument.propositions
+    ]
     outs = gen.generate(prompts, max_new_tokens, temperature, top_k, seed)
     n = len(prompts)
     probs = np.full((n, 4), np.nan)
@@ -135,12 +151,21 @@ def elicit_generate(gen: Generator, instrument: Instrument, v: Variant, max_new_
     return Elicitation(probs, refusal, np.isnan(probs[:, 0]), [o["text"] for o in outs])
 
 
-def elicit_judge(gen: Generator, judge: Backend, instrument: Instrument, max_new_tokens: int, temperature: float,
-                 top_k: int, seed: int) -> Elicitation:
+def elicit_judge(
+    gen: Generator,
+    judge: Backend,
+    instrument: Instrument,
+    max_new_tokens: int,
+    temperature: float,
+    top_k: int,
+    seed: int,
+) -> Elicitation:
     prompts = [[{"role": "user", "content": JUDGE_OPEN.format(text=p.text)}] for p in instrument.propositions]
     outs = gen.generate(prompts, max_new_tokens, temperature, top_k, seed)
-    qs = [[{"role": "user", "content": JUDGE_QUESTION.format(text=p.text, answer=o["text"][:1200])}]
-          for p, o in zip(instrument.propositions, outs, strict=True)]
+    qs = [
+        [{"role": "user", "content": JUDGE_QUESTION.format(text=p.text, answer=o["text"][:1200])}]
+        for p, o in zip(instrument.propositions, outs, strict=True)
+    ]
     p = normalize(judge.option_logprobs(qs, list(JUDGE_LABELS)))
     agree, disagree, none = p[:, 0], p[:, 1], p[:, 2]
     invalid = none >= np.maximum(agree, disagree)

@@ -33,8 +33,9 @@ def variants(p: EvaluateParams) -> list[tuple[Variant, int]]:
     return [(Variant(t, r, p.forced), s) for t, r, s in itertools.product(p.templates, orders, seeds)]
 
 
-def run_variant(p: EvaluateParams, backend: Any, judge: Any, instrument: Instrument, v: Variant, seed: int
-                ) -> Elicitation:
+def run_variant(
+    p: EvaluateParams, backend: Any, judge: Any, instrument: Instrument, v: Variant, seed: int
+) -> Elicitation:
     g = p.generate
     if p.mode == "logprob":
         return elicit_logprob(backend, instrument, v)
@@ -43,8 +44,9 @@ def run_variant(p: EvaluateParams, backend: Any, judge: Any, instrument: Instrum
     return elicit_judge(backend, judge, instrument, g.max_new_tokens, g.temperature, g.top_k, seed)
 
 
-def evaluate_instrument(p: EvaluateParams, backend: Any, instrument: Instrument, judge: Any | None = None
-                        ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def evaluate_instrument(
+    p: EvaluateParams, backend: Any, instrument: Instrument, judge: Any | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Returns (metrics, per-item rows). Per-item rows carry the pooled expected weight used for shifts."""
     per_variant: dict[str, Any] = {}
     expected: list[np.ndarray] = []
@@ -63,7 +65,9 @@ def evaluate_instrument(p: EvaluateParams, backend: Any, instrument: Instrument,
         expected.append(ew)
         refusal.append(e.refusal)
         for k, row in enumerate(per_item(instrument, e.probs, e.texts)):
-            item_variants[k][name] = {key: row[key] for key in ("expected_weight", "top_answer", "answer") if key in row}
+            item_variants[k][name] = {
+                key: row[key] for key in ("expected_weight", "top_answer", "answer") if key in row
+            }
     stack = np.vstack(expected)  # (variants, items)
     answered = ~np.isnan(stack)
     counts = answered.sum(axis=0)
@@ -75,14 +79,22 @@ def evaluate_instrument(p: EvaluateParams, backend: Any, instrument: Instrument,
     head["refusal_share"] = round(float(np.mean(np.vstack(refusal))), 4)
     econ = [r["economic"] for r in per_variant.values() if not np.isnan(r.get("economic", np.nan))]
     soc = [r["social"] for r in per_variant.values() if not np.isnan(r.get("social", np.nan))]
-    head["variant_spread"] = {"economic": round(max(econ) - min(econ), 4) if econ else None,
-                              "social": round(max(soc) - min(soc), 4) if soc else None}
+    head["variant_spread"] = {
+        "economic": round(max(econ) - min(econ), 4) if econ else None,
+        "social": round(max(soc) - min(soc), 4) if soc else None,
+    }
     head["variants"] = per_variant
     items = []
     for k, prop in enumerate(instrument.propositions):
-        items.append({"id": prop.id, "axis": prop.axis, "text": prop.text,
-                      "expected_weight": None if np.isnan(pooled[k]) else round(float(pooled[k]), 6),
-                      "variants": item_variants[k]})
+        items.append(
+            {
+                "id": prop.id,
+                "axis": prop.axis,
+                "text": prop.text,
+                "expected_weight": None if np.isnan(pooled[k]) else round(float(pooled[k]), 6),
+                "variants": item_variants[k],
+            }
+        )
     return head, items
 
 
@@ -97,4 +109,3 @@ def _probs_for_expected(instrument: Instrument, expected: np.ndarray) -> np.ndar
         t = 0.5 if hi == lo else (e - lo) / (hi - lo)
         out[i] = [1 - t, 0.0, 0.0, t]
     return out
-

@@ -35,16 +35,14 @@ class Instrument:
     propositions: tuple[Proposition, ...]
     kind: str = "csv"  # csv | pct
 
-    def on_axis(self, axis: str) -> list[Proposition]:
-        return [p for p in self.propositions if p.axis == axis]
-
 
 class InstrumentError(ValueError):
     pass
 
 
-def read_item_csv(path: str | Path, columns: tuple[str, ...], what: str
-                  ) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+def read_item_csv(
+    path: str | Path, columns: tuple[str, ...], what: str
+) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
     """Rows of a CSV of evaluation items with an `id` and an `axis` column: ([(line, stripped row)], problems).
 
     Checks, naming the file and line: the file exists, its header is exactly `columns`, no field is empty, axis
@@ -58,7 +56,9 @@ def read_item_csv(path: str | Path, columns: tuple[str, ...], what: str
         reader = csv.DictReader(f)
         header = tuple(h.strip() for h in reader.fieldnames or ())
         if header != columns:
-            raise InstrumentError(f"{path}: header must be {','.join(columns)} (found {','.join(header) or 'none'})")
+            raise InstrumentError(
+                f"{path}: header must be {','.join(columns)} (found {','.join(header) or 'none'})"
+            )
         raw = list(reader)
     rows: list[tuple[int, dict[str, str]]] = []
     problems: list[str] = []
@@ -97,7 +97,9 @@ def load_csv_instrument(path: str | Path) -> Instrument:
             try:
                 w = tuple(float(rec[o]) for o in OPTIONS)
             except (TypeError, ValueError):
-                raise InstrumentError(f"{path}:{n}: weights must be numbers: {[rec[o] for o in OPTIONS]}") from None
+                raise InstrumentError(
+                    f"{path}:{n}: weights must be numbers: {[rec[o] for o in OPTIONS]}"
+                ) from None
             if not rec["text"] or not rec["text"].strip():
                 raise InstrumentError(f"{path}:{n}: empty text")
             props.append(Proposition(rec["id"], rec["axis"], rec["text"].strip(), w))  # type: ignore[arg-type]
@@ -121,8 +123,10 @@ def load_pct_instrument(questions_path: str | Path) -> Instrument:
         raise InstrumentError(
             f"{path}: {len(lines)} propositions, the Political Compass test has {len(weights)} (one per line, in order)"
         )
-    props = tuple(Proposition(f"pct-{i + 1:02d}", axis, text, w)
-                  for i, (text, (axis, w)) in enumerate(zip(lines, weights, strict=True)))
+    props = tuple(
+        Proposition(f"pct-{i + 1:02d}", axis, text, w)
+        for i, (text, (axis, w)) in enumerate(zip(lines, weights, strict=True))
+    )
     return Instrument("political_compass", props, kind="pct")
 
 

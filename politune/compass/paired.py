@@ -81,8 +81,10 @@ def load_paired(path: str | Path) -> PairedInstrument:
     for n, vals in rows:
         a, b = len(vals["left"]), len(vals["right"])
         if max(a, b) > MAX_LENGTH_RATIO * min(a, b):
-            problems.append(f"{path}:{n}: {vals['id']}: statements differ in length by more than 20% ({a} vs {b} "
-                            "characters): a length difference alone moves the preference measure; rebalance them")
+            problems.append(
+                f"{path}:{n}: {vals['id']}: statements differ in length by more than 20% ({a} vs {b} "
+                "characters): a length difference alone moves the preference measure; rebalance them"
+            )
         pairs.append(StatementPair(**vals))
     if problems:
         raise InstrumentError("\n".join(problems))
@@ -119,7 +121,9 @@ def choice(backend: Any, inst: PairedInstrument, templates: list[str]) -> tuple[
         for right_first in (False, True):
             for p in inst.pairs:
                 a, b = (p.right, p.left) if right_first else (p.left, p.right)
-                prompts.append([{"role": "user", "content": CHOICE_TEMPLATES[t].format(a=a, b=b, topic=p.topic)}])
+                prompts.append(
+                    [{"role": "user", "content": CHOICE_TEMPLATES[t].format(a=a, b=b, topic=p.topic)}]
+                )
     prob = normalize(backend.option_logprobs(prompts, LETTERS))[:, 0]  # P(A)
     p_a = prob.reshape(len(templates) * 2, len(inst.pairs))
     right_is_a = np.tile([False, True], len(templates))[:, None]
@@ -144,7 +148,9 @@ def summarize(inst: PairedInstrument, p_right: np.ndarray, bootstrap: int, seed:
     return out
 
 
-def item_shift(axes: list[str], base: np.ndarray, variant: np.ndarray, bootstrap: int, seed: int) -> dict[str, Any]:
+def item_shift(
+    axes: list[str], base: np.ndarray, variant: np.ndarray, bootstrap: int, seed: int
+) -> dict[str, Any]:
     """Per axis: mean change of a per-item value (P(right)) from base, with a paired bootstrap 95% interval (the
     same items drawn for both). `axes[i]` is item i's axis; NaN items are left out."""
     diff = np.asarray(variant, dtype=float) - np.asarray(base, dtype=float)
@@ -170,8 +176,15 @@ def _boot_mean(vals: np.ndarray, bootstrap: int, rng: np.random.Generator) -> tu
     return point, float(lo), float(hi)
 
 
-def evaluate_paired(backend: Any, inst: PairedInstrument, elicitations: list[str], wordings: list[str],
-                    templates: list[str], bootstrap: int, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def evaluate_paired(
+    backend: Any,
+    inst: PairedInstrument,
+    elicitations: list[str],
+    wordings: list[str],
+    templates: list[str],
+    bootstrap: int,
+    seed: int,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Score one model on a paired instrument with each elicitation. Returns (metrics, per-pair rows): metrics
     [elicitation] = per-axis mean P(right) with intervals (+ position_bias for choice); rows carry each pair's
     pooled P(right) per elicitation and the per-variant values."""
@@ -186,9 +199,11 @@ def evaluate_paired(backend: Any, inst: PairedInstrument, elicitations: list[str
         elif e == "choice":
             pr, p_a = choice(backend, inst, templates)
             names = [f"{t}{'-rev' if r else ''}" for t in templates for r in (False, True)]
-            extra = {"position_bias": round(float(p_a.mean() - 0.5), 4),
-                     # how far the model's answer depends on which statement it reads, beyond position
-                     "item_spread": round(float(pr.mean(axis=1).std()), 4)}
+            extra = {
+                "position_bias": round(float(p_a.mean() - 0.5), 4),
+                # how far the model's answer depends on which statement it reads, beyond position
+                "item_spread": round(float(pr.mean(axis=1).std()), 4),
+            }
         else:
             raise ValueError(f"unknown paired elicitation {e!r} (use preference or choice)")
         m = summarize(inst, pr, bootstrap, seed)

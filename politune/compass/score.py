@@ -14,7 +14,9 @@ import numpy as np
 from politune.compass.instrument import AXES, PCT_DIVISOR, Instrument, pct_score
 
 
-def axis_coordinate(instrument: Instrument, expected: np.ndarray, axis: str, idx: np.ndarray | None = None) -> float:
+def axis_coordinate(
+    instrument: Instrument, expected: np.ndarray, axis: str, idx: np.ndarray | None = None
+) -> float:
     """Coordinate on one axis from expected weights (optionally a resampled subset of the axis's items).
 
     Items without an answer (NaN) are left out, never counted as neutral: a CSV instrument normalizes by
@@ -58,8 +60,12 @@ def strata(instrument: Instrument, axis: str) -> list[np.ndarray]:
     return [np.flatnonzero(key == k) for k in (-1.0, 0.0, 1.0) if (key == k).any()]
 
 
-def _bootstrap(stat: Callable[[np.ndarray | None], float], groups: list[np.ndarray], bootstrap: int,
-               rng: np.random.Generator) -> tuple[float, float, float]:
+def _bootstrap(
+    stat: Callable[[np.ndarray | None], float],
+    groups: list[np.ndarray],
+    bootstrap: int,
+    rng: np.random.Generator,
+) -> tuple[float, float, float]:
     """(point, 2.5th, 97.5th percentile) of `stat` over `bootstrap` stratified resamples: each draw resamples
     every group (stratum) of item positions with replacement, at its own size. NaN draws are skipped."""
     point = stat(None)
@@ -81,9 +87,14 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
         n = sum(1 for p in instrument.propositions if p.axis == axis)
         if n == 0:
             continue
-        point, lo, hi = _bootstrap(lambda idx, axis=axis: axis_coordinate(instrument, expected, axis, idx),
-                                   strata(instrument, axis), bootstrap, rng)
-        answered = sum(1 for i, p in enumerate(instrument.propositions) if p.axis == axis and not np.isnan(expected[i]))
+
+        def coordinate(idx: np.ndarray | None, axis: str = axis) -> float:
+            return axis_coordinate(instrument, expected, axis, idx)
+
+        point, lo, hi = _bootstrap(coordinate, strata(instrument, axis), bootstrap, rng)
+        answered = sum(
+            1 for i, p in enumerate(instrument.propositions) if p.axis == axis and not np.isnan(expected[i])
+        )
         out[axis] = round(point, 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
         out[f"{axis}_items"] = n
@@ -91,8 +102,9 @@ def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed
     return out
 
 
-def _keyed_changes(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _keyed_changes(
+    instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(change, axis, keying) of every keyed item (keying 0 is left out), grouped by axis, then keying -1, +1:
     change = how much more the variant agrees than base, as a fraction of the item's full answer range."""
     parts = []
@@ -103,8 +115,10 @@ def _keyed_changes(instrument: Instrument, expected_base: np.ndarray, expected_v
     items = np.array([i for _, _, g in parts for i in g], dtype=int)
     keys = np.array([k for _, k, g in parts for _ in g], dtype=float)
     axes = np.array([a for a, _, g in parts for _ in g], dtype=object)
-    span = np.array([max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights)
-                     for i in items], dtype=float)
+    span = np.array(
+        [max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights) for i in items],
+        dtype=float,
+    )
     change = (expected_variant - expected_base)[items] * keys / np.where(span > 0, span, 1.0)
     return change, axes, keys
 
@@ -117,14 +131,21 @@ def acquiescence_response(instrument: Instrument, axis: str, answered: np.ndarra
     the Political Compass does not (its social axis has 31 items where agreeing counts authoritarian and 12
     where it counts libertarian). `answered`: a mask of items with an answer (others are left out, as in
     `axis_coordinate`)."""
-    items = [i for i, p in enumerate(instrument.propositions) if p.axis == axis
-             and (answered is None or answered[i])]
+    items = [
+        i
+        for i, p in enumerate(instrument.propositions)
+        if p.axis == axis and (answered is None or answered[i])
+    ]
     if not items:
         return float("nan")
-    key = {i: float(np.sign(instrument.propositions[i].weights[3] - instrument.propositions[i].weights[0]))
-           for i in items}
-    total = sum(key[i] * (max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights))
-                for i in items)
+    key = {
+        i: float(np.sign(instrument.propositions[i].weights[3] - instrument.propositions[i].weights[0]))
+        for i in items
+    }
+    total = sum(
+        key[i] * (max(instrument.propositions[i].weights) - min(instrument.propositions[i].weights))
+        for i in items
+    )
     if instrument.kind == "pct":
         n_axis = sum(1 for p in instrument.propositions if p.axis == axis)
         return total * n_axis / len(items) / PCT_DIVISOR[axis]
@@ -132,8 +153,13 @@ def acquiescence_response(instrument: Instrument, axis: str, answered: np.ndarra
     return 10.0 * total / scale if scale else 0.0
 
 
-def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.ndarray | None = None,
-              only_axis: str | None = None) -> float:
+def agreement(
+    change: np.ndarray,
+    axes: np.ndarray,
+    keys: np.ndarray,
+    idx: np.ndarray | None = None,
+    only_axis: str | None = None,
+) -> float:
     """Change in acquiescence, -1..1, from `_keyed_changes`: how much more the variant agrees than base,
     whichever side a proposition takes. Averaged so that a shift in view cancels: per axis, the mean over the
     items of each keying, then the mean of the two keyings; then the mean over the axes that have both. An
@@ -154,8 +180,13 @@ def agreement(change: np.ndarray, axes: np.ndarray, keys: np.ndarray, idx: np.nd
     return float(np.mean(per_axis)) if per_axis else float("nan")
 
 
-def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_variant: np.ndarray,
-                 bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
+def paired_shift(
+    instrument: Instrument,
+    expected_base: np.ndarray,
+    expected_variant: np.ndarray,
+    bootstrap: int = 1000,
+    seed: int = 0,
+) -> dict[str, Any]:
     """Shift of a variant from base per axis, with a paired bootstrap 95% interval: each resample draws
     the same items for both, so the interval reflects how consistently the items moved, not how
     different the items are from each other (which the per-coordinate interval mostly measures). Draws are
@@ -176,14 +207,17 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
             continue
 
         def shift(idx: np.ndarray | None, axis: str = axis) -> float:
-            return (axis_coordinate(instrument, expected_variant, axis, idx)
-                    - axis_coordinate(instrument, expected_base, axis, idx))
+            return axis_coordinate(instrument, expected_variant, axis, idx) - axis_coordinate(
+                instrument, expected_base, axis, idx
+            )
 
         point, lo, hi = _bootstrap(shift, strata(instrument, axis), bootstrap, rng)
         out[axis] = round(float(point), 4)
         out[f"{axis}_ci95"] = [round(lo, 4), round(hi, 4)]
     change, axes, keys = _keyed_changes(instrument, expected_base, expected_variant)
-    groups = [g for axis in AXES for k in (-1.0, 1.0) if len(g := np.flatnonzero((axes == axis) & (keys == k)))]
+    groups = [
+        g for axis in AXES for k in (-1.0, 1.0) if len(g := np.flatnonzero((axes == axis) & (keys == k)))
+    ]
     if not groups:
         return out
     point, lo, hi = _bootstrap(lambda idx: agreement(change, axes, keys, idx), groups, bootstrap, rng)
@@ -194,10 +228,14 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     # (agreement x acquiescence_response), and the rest: what moved the model's view
     answered = ~(np.isnan(expected_base) | np.isnan(expected_variant))
     for axis in AXES:
-        g = [np.flatnonzero((axes == axis) & (keys == k)) for k in (-1.0, 1.0)]
-        if axis not in out or not all(len(x) for x in g):
+        keyed = [np.flatnonzero((axes == axis) & (keys == k)) for k in (-1.0, 1.0)]
+        if axis not in out or not all(len(x) for x in keyed):
             continue  # an axis with one keying cannot tell agreeing from a view
-        a, a_lo, a_hi = _bootstrap(lambda idx, axis=axis: agreement(change, axes, keys, idx, axis), g, bootstrap, rng)
+
+        def axis_agreement(idx: np.ndarray | None, axis: str = axis) -> float:
+            return agreement(change, axes, keys, idx, axis)
+
+        a, a_lo, a_hi = _bootstrap(axis_agreement, keyed, bootstrap, rng)
         k = acquiescence_response(instrument, axis, answered)
         if np.isnan(a) or np.isnan(k):
             continue
@@ -209,18 +247,22 @@ def paired_shift(instrument: Instrument, expected_base: np.ndarray, expected_var
     return out
 
 
-def per_item(instrument: Instrument, probs: np.ndarray, texts: list[str | None] | None = None
-             ) -> list[dict[str, Any]]:
+def per_item(
+    instrument: Instrument, probs: np.ndarray, texts: list[str | None] | None = None
+) -> list[dict[str, Any]]:
     """One row per proposition; an unanswered item has expected_weight None and top_answer "invalid"."""
     rows = []
     for k, (p, pr) in enumerate(zip(instrument.propositions, probs, strict=True)):
         valid = not np.isnan(pr).any()
         row: dict[str, Any] = {
-            "id": p.id, "axis": p.axis, "text": p.text,
+            "id": p.id,
+            "axis": p.axis,
+            "text": p.text,
             "probs": [round(float(x), 6) for x in pr] if valid else None,
             "expected_weight": round(float(np.dot(pr, p.weights)), 6) if valid else None,
             "top_answer": ["strongly disagree", "disagree", "agree", "strongly agree"][int(np.argmax(pr))]
-            if valid else "invalid",
+            if valid
+            else "invalid",
         }
         if texts is not None and texts[k] is not None:
             row["answer"] = texts[k]

@@ -53,7 +53,9 @@ def clean_text(text: str) -> str:
 
 def url_only(cleaned: pl.Series) -> pl.Series:
     """True where the post is only links (and punctuation)."""
-    return cleaned.str.contains(URL_TOKEN, literal=True) & ~cleaned.str.replace_all(URL_TOKEN, "", literal=True).str.contains(r"\w")
+    return cleaned.str.contains(URL_TOKEN, literal=True) & ~cleaned.str.replace_all(
+        URL_TOKEN, "", literal=True
+    ).str.contains(r"\w")
 
 
 def truncate(cleaned: pl.Series, max_chars: int) -> pl.Series:
@@ -89,7 +91,9 @@ def dedup_key(cleaned: str) -> int:
 
 def word_counts(norm: pl.Series) -> pl.Series:
     """Words of `normalized` texts."""
-    return pl.select(pl.when(norm == "").then(0).otherwise(norm.str.count_matches(" ", literal=True) + 1)).to_series()
+    return pl.select(
+        pl.when(norm == "").then(0).otherwise(norm.str.count_matches(" ", literal=True) + 1)
+    ).to_series()
 
 
 # --- near duplicates ------------------------------------------------------------------------------------
@@ -192,7 +196,9 @@ class NearDupIndex:
         off = self._sh_off[b]
         return self._sh[b][off[i] : off[i + 1]]
 
-    def add_batch(self, norm: pl.Series, alive: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+    def add_batch(
+        self, norm: pl.Series, alive: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
         """Check the alive (`normalized`) texts of a batch against the index and each other, in order; add the kept ones.
 
         Returns (kept mask over the batch, [(row, matched kept ordinal, Jaccard)] for near duplicates).
@@ -208,7 +214,9 @@ class NearDupIndex:
         flat = keys.ravel()  # (row, band) order
         srt = np.argsort(flat, kind="stable")  # one sort serves lookup, in-batch groups and insertion
         fs, ls = flat[srt], srt // self.bands  # sorted keys and their rows; equal keys in row order
-        cands: dict[int, set[int]] = {}  # local row -> candidate ordinals (>= 0) or earlier local rows (< 0: ~j)
+        cands: dict[
+            int, set[int]
+        ] = {}  # local row -> candidate ordinals (>= 0) or earlier local rows (< 0: ~j)
         for f, owners in self._runs.lookup(fs).items():
             if fs[f]:
                 cands.setdefault(int(ls[f]), set()).update(owners)
@@ -222,7 +230,9 @@ class NearDupIndex:
                 cands.setdefault(int(ls[t]), set()).add(~int(ls[u]))
         # only rows with candidates need a look, in batch order (an earlier row may drop out first)
         dropped = np.zeros(n, dtype=bool)
-        found: list[tuple[int, int, float]] = []  # (local row, candidate: ordinal or ~earlier local row, Jaccard)
+        found: list[
+            tuple[int, int, float]
+        ] = []  # (local row, candidate: ordinal or ~earlier local row, Jaccard)
         for j in sorted(cands):
             mine = sh[off[j] : off[j + 1]]
             best, best_sim = 0, 0.0

@@ -22,6 +22,7 @@ from typing import IO, Any, Protocol
 
 import numpy as np
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
 from tqdm import tqdm
 
 from politune.corpus.clean import (
@@ -41,7 +42,89 @@ log = logging.getLogger(__name__)
 
 # frequent English function words: the `language: en` filter keeps posts where enough words are among them
 EN_STOPWORDS = frozenset(
-    ["a", "about", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be", "because", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "just", "like", "more", "most", "my", "no", "not", "now", "of", "on", "one", "only", "or", "our", "out", "people", "so", "some", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "up", "us", "was", "we", "were", "what", "when", "which", "who", "why", "will", "with", "would", "you", "your"]
+    [
+        "a",
+        "about",
+        "after",
+        "all",
+        "also",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "for",
+        "from",
+        "had",
+        "has",
+        "have",
+        "he",
+        "her",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "just",
+        "like",
+        "more",
+        "most",
+        "my",
+        "no",
+        "not",
+        "now",
+        "of",
+        "on",
+        "one",
+        "only",
+        "or",
+        "our",
+        "out",
+        "people",
+        "so",
+        "some",
+        "than",
+        "that",
+        "the",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "to",
+        "up",
+        "us",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "which",
+        "who",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+    ]
 )
 
 
@@ -97,8 +180,14 @@ class FileSink:
             (self.qdir / f"{reason}.jsonl.part").rename(self.qdir / f"{n:02d}_{reason}.jsonl")
 
 
-_REJECT_SCHEMA = {"corpus": pl.String, "source_file": pl.String, "line": pl.Int64, "reason": pl.String,
-                  "detail": pl.String, "raw": pl.String}
+_REJECT_SCHEMA = {
+    "corpus": pl.String,
+    "source_file": pl.String,
+    "line": pl.Int64,
+    "reason": pl.String,
+    "detail": pl.String,
+    "raw": pl.String,
+}
 
 
 @dataclass
@@ -120,11 +209,14 @@ class IngestResult:
 def iter_corpus(name: str, spec: CorpusSpec, p: IngestParams, root: str = ".") -> Iterator[Chunk]:
     if spec.format == "packaged":
         assert spec.source is not None and isinstance(spec.parties, dict), "checked by politune.params"
-        return read_packaged(name, spec.source, spec.parties, spec.passage_chars, spec.min_year, spec.max_year)
+        return read_packaged(
+            name, spec.source, spec.parties, spec.passage_chars, spec.min_year, spec.max_year
+        )
     path = f"{root}/{spec.path}"
     if spec.format == "truthsocial":
         return read_truthsocial(name, path, p.drop_retruths, p.drop_replies)
     if spec.format == "politosphere":
+        assert not isinstance(spec.parties, dict), "checked by politune.params"
         return read_politosphere(name, path, f"{root}/{spec.metadata}", spec.parties or [])
     return read_table(name, path, spec.format, spec.text_column, spec.id_column)
 
@@ -144,28 +236,46 @@ class _Deduper:
 
 def _filter_reasons(cleaned: pl.Series, norm: pl.Series, p: IngestParams) -> tuple[pl.Series, pl.Series]:
     """(reason or null per row, detail or null per row) for the content filters, first failing one wins."""
-    df = pl.DataFrame({"c": cleaned, "k": norm, "n": cleaned.str.len_chars(), "w": word_counts(norm),
-                       "url": url_only(cleaned)})
-    reason = pl.when(pl.col("c") == "").then(pl.lit("deleted"))
-    detail = pl.when(pl.col("c") == "").then(pl.lit("empty or deleted body"))
+    df = pl.DataFrame(
+        {
+            "c": cleaned,
+            "k": norm,
+            "n": cleaned.str.len_chars(),
+            "w": word_counts(norm),
+            "url": url_only(cleaned),
+        }
+    )
+    reason: Then | ChainedThen = pl.when(pl.col("c") == "").then(pl.lit("deleted"))
+    detail: Then | ChainedThen = pl.when(pl.col("c") == "").then(pl.lit("empty or deleted body"))
     reason = reason.when(pl.col("url")).then(pl.lit("url_only"))
     detail = detail.when(pl.col("url")).then(pl.lit("only links, no text"))
     short = pl.col("n") < p.min_chars
     reason = reason.when(short).then(pl.lit("too_short"))
-    detail = detail.when(short).then(pl.format("{} chars < ingest.min_chars={}", pl.col("n"), pl.lit(p.min_chars)))
+    detail = detail.when(short).then(
+        pl.format("{} chars < ingest.min_chars={}", pl.col("n"), pl.lit(p.min_chars))
+    )
     few = pl.col("w") < p.min_words
     reason = reason.when(few).then(pl.lit("too_few_words"))
-    detail = detail.when(few).then(pl.format("{} words < ingest.min_words={}", pl.col("w"), pl.lit(p.min_words)))
+    detail = detail.when(few).then(
+        pl.format("{} words < ingest.min_words={}", pl.col("w"), pl.lit(p.min_words))
+    )
     if p.language == "en":
         share = (
-            pl.col("k").str.split(" ")
-            .list.eval(pl.element().is_in(list(EN_STOPWORDS))).list.mean().fill_null(0.0)
+            pl.col("k")
+            .str.split(" ")
+            .list.eval(pl.element().is_in(list(EN_STOPWORDS)))
+            .list.mean()
+            .fill_null(0.0)
         )
         other = (pl.col("w") >= 5) & (share < p.min_stopword_share)
         reason = reason.when(other).then(pl.lit("not_english"))
         detail = detail.when(other).then(
-            pl.format("English function-word share {} < ingest.min_stopword_share={}", share.round(2),
-                      pl.lit(p.min_stopword_share)))
+            pl.format(
+                "English function-word share {} < ingest.min_stopword_share={}",
+                share.round(2),
+                pl.lit(p.min_stopword_share),
+            )
+        )
     out = df.select(reason.otherwise(None).alias("reason"), detail.otherwise(None).alias("detail"))
     return out["reason"], out["detail"]
 
@@ -175,12 +285,21 @@ def sample_keep(ids: list[str], fraction: float, seed: int) -> np.ndarray:
     any chunking, and a smaller fraction keeps a subset of a larger one's posts."""
     if fraction >= 1.0:
         return np.ones(len(ids), dtype=bool)
-    h = [int.from_bytes(hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest(), "big") for i in ids]
+    h = [
+        int.from_bytes(hashlib.blake2b(f"{seed}\x1f{i}".encode(), digest_size=8).digest(), "big") for i in ids
+    ]
     return np.array(h, dtype=np.uint64) < np.uint64(int(fraction * 2**64 - 1))
 
 
-def _process_chunk(chunk: Chunk, spec: CorpusSpec, p: IngestParams, dd: _Deduper, counts: Counter, sink: Sink,
-                   per_group: Counter | None = None) -> None:
+def _process_chunk(
+    chunk: Chunk,
+    spec: CorpusSpec,
+    p: IngestParams,
+    dd: _Deduper,
+    counts: Counter,
+    sink: Sink,
+    per_group: Counter | None = None,
+) -> None:
     rejects = list(chunk.rejects)
     counts["rows_in"] += chunk.rows_in
     n = len(chunk.lines)
@@ -197,7 +316,10 @@ def _process_chunk(chunk: Chunk, spec: CorpusSpec, p: IngestParams, dd: _Deduper
         # a seeded sample of the posts that passed the filters, before deduplication (corpora.<name>.sample)
         for i in np.flatnonzero(alive & ~sample_keep(ids, spec.sample, p.sample_seed)):
             alive[i] = False
-            reason_l[i], detail_l[i] = "sampled_out", f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample"
+            reason_l[i], detail_l[i] = (
+                "sampled_out",
+                f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample",
+            )
         # exact duplicates, in input order: against earlier chunks, then within this one
         for i in np.flatnonzero(alive):
             k = int(keys[i])
@@ -211,31 +333,47 @@ def _process_chunk(chunk: Chunk, spec: CorpusSpec, p: IngestParams, dd: _Deduper
         kept_rows = np.flatnonzero(kept)
         dd.near_ids.extend(ids[i] for i in kept_rows)  # kept ordinals of this chunk, in order
         for row, ordinal, sim in matches:
-            reason_l[row], detail_l[row] = "near_duplicate", f"Jaccard {sim:.2f} with post {dd.near_ids[ordinal]}"
+            reason_l[row], detail_l[row] = (
+                "near_duplicate",
+                f"Jaccard {sim:.2f} with post {dd.near_ids[ordinal]}",
+            )
             # its exact twins later on are duplicates of a quarantined post: say which kept post it resembles
-            dd.exact[int(keys[row])] = f"{ids[row]} (quarantined as a near duplicate of {dd.near_ids[ordinal]})"
+            dd.exact[int(keys[row])] = (
+                f"{ids[row]} (quarantined as a near duplicate of {dd.near_ids[ordinal]})"
+            )
         for i in np.flatnonzero(~kept):
-            rejects.append(Reject(chunk.corpus, chunk.source_file, chunk.lines[i], reason_l[i], detail_l[i],
-                                  chunk.texts[i][:RAW_KEEP], malformed=False))
+            rejects.append(
+                Reject(
+                    chunk.corpus,
+                    chunk.source_file,
+                    chunk.lines[i],
+                    reason_l[i],
+                    detail_l[i],
+                    chunk.texts[i][:RAW_KEEP],
+                    malformed=False,
+                )
+            )
         rejects.sort(key=lambda r: r.line)
         counts["truncated"] += int(truncated.gather(kept_rows).sum())
         counts["kept"] += len(kept_rows)
         idx = pl.Series(kept_rows, dtype=pl.UInt32)
         meta = [chunk.meta[i] for i in kept_rows] if chunk.meta is not None else [{}] * len(kept_rows)
-        posts = pl.DataFrame({
-            "corpus": pl.Series([chunk.corpus] * len(kept_rows), dtype=pl.String),
-            "document": pl.Series([m.get("document") for m in meta], dtype=pl.String),
-            "line": pl.Series(chunk.lines, dtype=pl.Int64).gather(idx),
-            "party": pl.Series([m.get("party") for m in meta], dtype=pl.String),
-            "post_id": pl.Series(ids, dtype=pl.String).gather(idx),
-            "side": pl.Series([m.get("side", spec.side) for m in meta], dtype=pl.String),
-            "source_file": pl.Series([chunk.source_file] * len(kept_rows), dtype=pl.String),
-            "source_id": pl.Series(chunk.ids, dtype=pl.String).gather(idx),
-            "speaker": pl.Series([m.get("speaker") for m in meta], dtype=pl.String),
-            "text": cleaned.gather(idx),
-            "truncated": truncated.gather(idx),
-            "year": pl.Series([m.get("year") for m in meta], dtype=pl.Int64),
-        })
+        posts = pl.DataFrame(
+            {
+                "corpus": pl.Series([chunk.corpus] * len(kept_rows), dtype=pl.String),
+                "document": pl.Series([m.get("document") for m in meta], dtype=pl.String),
+                "line": pl.Series(chunk.lines, dtype=pl.Int64).gather(idx),
+                "party": pl.Series([m.get("party") for m in meta], dtype=pl.String),
+                "post_id": pl.Series(ids, dtype=pl.String).gather(idx),
+                "side": pl.Series([m.get("side", spec.side) for m in meta], dtype=pl.String),
+                "source_file": pl.Series([chunk.source_file] * len(kept_rows), dtype=pl.String),
+                "source_id": pl.Series(chunk.ids, dtype=pl.String).gather(idx),
+                "speaker": pl.Series([m.get("speaker") for m in meta], dtype=pl.String),
+                "text": cleaned.gather(idx),
+                "truncated": truncated.gather(idx),
+                "year": pl.Series([m.get("year") for m in meta], dtype=pl.Int64),
+            }
+        )
         if per_group is not None:
             for side, party, year in zip(posts["side"], posts["party"], posts["year"], strict=True):
                 per_group[(side, party, None if year is None else year // 10 * 10)] += 1
@@ -245,7 +383,9 @@ def _process_chunk(chunk: Chunk, spec: CorpusSpec, p: IngestParams, dd: _Deduper
     sink.write_rejects(rejects)
 
 
-def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sink: Sink | None = None) -> IngestResult:
+def ingest(
+    corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sink: Sink | None = None
+) -> IngestResult:
     """Read, clean and deduplicate every corpus into `sink` (a MemorySink when None). Returns the counts."""
     sink = sink if sink is not None else MemorySink()
     dd = _Deduper(p.near_dup_threshold)
@@ -272,8 +412,10 @@ def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sin
                 if chunk.done:
                     _check_reject_fraction(f, file_bad[f], file_rows[f], first_bad[f], p.max_reject_fraction)
         if counts["rows_in"] == 0:
-            raise ValueError(f"corpus {name!r}: {spec.path or spec.source} holds no rows (empty, or a header line "
-                             f"only); check corpora.{name}.path (or .source) and corpora.{name}.format")
+            raise ValueError(
+                f"corpus {name!r}: {spec.path or spec.source} holds no rows (empty, or a header line "
+                f"only); check corpora.{name}.path (or .source) and corpora.{name}.format"
+            )
         rejected = sum(v for k, v in counts.items() if k.startswith("rejected."))
         if counts["rows_in"] != counts["kept"] + rejected:
             raise RuntimeError(f"ingest accounting broken for {name}: {dict(counts)}")
@@ -287,8 +429,12 @@ def ingest(corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sin
             per_side[side] += k
             label = f"{name}" + (f" ({party})" if party else "")
             mix[side][label][str(decade) if decade is not None else "undated"] = k
-    counts_out = {"total": dict(total), "per_corpus": {k: dict(v) for k, v in per_corpus.items()},
-                  "per_side": dict(per_side), "mix_per_side": {s: dict(v) for s, v in sorted(mix.items())}}
+    counts_out = {
+        "total": dict(total),
+        "per_corpus": {k: dict(v) for k, v in per_corpus.items()},
+        "per_side": dict(per_side),
+        "mix_per_side": {s: dict(v) for s, v in sorted(mix.items())},
+    }
     return IngestResult(counts_out, sink)
 
 

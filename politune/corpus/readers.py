@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import bz2
 import csv
-import io
 import json
 import queue
 import sys
@@ -27,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
@@ -49,8 +48,14 @@ class Reject:
     malformed: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"corpus": self.corpus, "source_file": self.source_file, "line": self.line, "reason": self.reason,
-                "detail": self.detail, "raw": self.raw}
+        return {
+            "corpus": self.corpus,
+            "source_file": self.source_file,
+            "line": self.line,
+            "reason": self.reason,
+            "detail": self.detail,
+            "raw": self.raw,
+        }
 
 
 @dataclass
@@ -75,7 +80,9 @@ class Chunk:
         return len(self.lines) + len(self.rejects)
 
     def reject(self, line: int, reason: str, detail: str, raw: str = "", malformed: bool = True) -> None:
-        self.rejects.append(Reject(self.corpus, self.source_file, line, reason, detail, raw[:RAW_KEEP], malformed))
+        self.rejects.append(
+            Reject(self.corpus, self.source_file, line, reason, detail, raw[:RAW_KEEP], malformed)
+        )
 
     def add(self, line: int, rid: str, text: str) -> None:
         self.lines.append(line)
@@ -102,7 +109,7 @@ class _Chunker:
 BLOCK = 4 << 20  # bytes read (and decompressed) at a time
 
 
-def _blocks(stream: io.BufferedIOBase, threaded: bool) -> Iterator[bytes]:
+def _blocks(stream: IO[bytes], threaded: bool) -> Iterator[bytes]:
     """Blocks of the stream; with `threaded`, a second thread reads ahead (bz2 and zstd release the GIL while
     decompressing, so decompression runs on the second core beside parsing)."""
     if not threaded:
@@ -136,7 +143,7 @@ def _blocks(stream: io.BufferedIOBase, threaded: bool) -> Iterator[bytes]:
                 t.join(0.05)
 
 
-def _lines(stream: io.BufferedIOBase, threaded: bool = False) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: IO[bytes], threaded: bool = False) -> Iterator[tuple[int, bytes]]:
     """(line number from 1, bytes without BOM and CR/LF); a last line without a newline counts too."""
     n = 0
     rest = b""
@@ -155,18 +162,21 @@ def _lines(stream: io.BufferedIOBase, threaded: bool = False) -> Iterator[tuple[
         yield n, rest[:-1] if rest.endswith(b"\r") else rest
 
 
-def _open_compressed(path: Path) -> io.BufferedIOBase:
+def _open_compressed(path: Path) -> IO[bytes]:
     if path.suffix == ".bz2":
-        return bz2.BZ2File(path, "rb")  # type: ignore[return-value]
+        return bz2.BZ2File(path, "rb")
     if path.suffix == ".zst":
         import zstandard
 
-        return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(path.open("rb"), closefd=True,
-                                                                         read_across_frames=True)  # type: ignore[return-value]
+        return zstandard.ZstdDecompressor(max_window_size=2**31).stream_reader(
+            path.open("rb"), closefd=True, read_across_frames=True
+        )
     return path.open("rb", buffering=1 << 20)
 
 
-def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_replies: bool) -> Iterator[Chunk]:
+def read_truthsocial(
+    corpus: str, path: str | Path, drop_retruths: bool, drop_replies: bool
+) -> Iterator[Chunk]:
     path = Path(path)
     src = str(path)
     ch = _Chunker(corpus, src)
@@ -180,7 +190,9 @@ def read_truthsocial(corpus: str, path: str | Path, drop_retruths: bool, drop_re
             try:
                 line = b.decode("utf-8")
             except UnicodeDecodeError as e:
-                c.reject(n, "bad_encoding", f"not valid UTF-8 at byte {e.start}", b.decode("utf-8", "replace"))
+                c.reject(
+                    n, "bad_encoding", f"not valid UTF-8 at byte {e.start}", b.decode("utf-8", "replace")
+                )
                 continue
             if header is None:
                 header = line.split("\t")
@@ -292,8 +304,12 @@ def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int
                 if text is None:
                     c.reject(n, "missing_text", f"no `{text_key}` field", b.decode("utf-8", "replace"))
                 elif not isinstance(text, str):
-                    c.reject(n, "bad_type", f"`{text_key}` is {type(text).__name__}, not a string",
-                             b.decode("utf-8", "replace"))
+                    c.reject(
+                        n,
+                        "bad_type",
+                        f"`{text_key}` is {type(text).__name__}, not a string",
+                        b.decode("utf-8", "replace"),
+                    )
                 elif "\x00" in text:
                     c.reject(n, "nul_byte", "NUL character inside text", b.decode("utf-8", "replace"))
                 else:  # lone surrogates anywhere in the record were rejected by _parse_json_line
@@ -303,11 +319,15 @@ def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int
         damaged = isinstance(e, OSError | EOFError) and not isinstance(e, FileNotFoundError | PermissionError)
         if path.suffix not in (".bz2", ".zst") or not (damaged or type(e).__name__ == "ZstdError"):
             raise
-        raise ValueError(f"{path}: cannot decompress ({type(e).__name__}: {e}); the file is corrupt or cut "
-                         f"short. Fix or remove the file, then rerun") from e
+        raise ValueError(
+            f"{path}: cannot decompress ({type(e).__name__}: {e}); the file is corrupt or cut "
+            f"short. Fix or remove the file, then rerun"
+        ) from e
 
 
-def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, parties: list[str]) -> Iterator[Chunk]:
+def read_politosphere(
+    corpus: str, folder: str | Path, metadata: str | Path, parties: list[str]
+) -> Iterator[Chunk]:
     folder = Path(folder)
     party_of = load_party_map(metadata)
     wanted = set(parties)
@@ -324,14 +344,17 @@ def read_politosphere(corpus: str, folder: str | Path, metadata: str | Path, par
             sub = str(rec.get("subreddit", ""))
             party = party_of.get(sub.lower())
             if party not in wanted:
-                ch.chunk.reject(n, "other_party", f"r/{sub} party={party!r} not in {sorted(wanted)}",
-                                malformed=False)
+                ch.chunk.reject(
+                    n, "other_party", f"r/{sub} party={party!r} not in {sorted(wanted)}", malformed=False
+                )
             else:
                 ch.chunk.add(n, _id(rec.get("id"), n), "" if text.strip() in DELETED_BODIES else text)
         yield ch.take(done=True)
 
 
-def read_table(corpus: str, path: str | Path, fmt: str, text_column: str, id_column: str | None) -> Iterator[Chunk]:
+def read_table(
+    corpus: str, path: str | Path, fmt: str, text_column: str, id_column: str | None
+) -> Iterator[Chunk]:
     path = Path(path)
     ch = _Chunker(corpus, str(path))
     if fmt == "jsonl":
@@ -358,10 +381,14 @@ def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None)
         if header is None:
             raise ValueError(f"{path}: the file is empty (not even a header line); check the corpus path")
         if text_column not in header:
-            raise ValueError(f"{path}: no `{text_column}` column (columns: {header}); set text_column for this corpus")
+            raise ValueError(
+                f"{path}: no `{text_column}` column (columns: {header}); set text_column for this corpus"
+            )
         ti = header.index(text_column)
         if id_column is not None and id_column not in header:
-            raise ValueError(f"{path}: no `{id_column}` column (columns: {header}); fix id_column for this corpus")
+            raise ValueError(
+                f"{path}: no `{id_column}` column (columns: {header}); fix id_column for this corpus"
+            )
         ii = header.index(id_column) if id_column else -1
         width = len(header)
         for cells in reader:
@@ -376,7 +403,9 @@ def _read_csv(ch: _Chunker, path: Path, text_column: str, id_column: str | None)
             if len(cells) != width or text is None:
                 c.reject(n, "parse_error", f"{len(cells)} fields, header has {width}", ",".join(cells))
             elif _has_surrogate(text) or (ii >= 0 and _has_surrogate(cells[ii])):
-                c.reject(n, "bad_encoding", "not valid UTF-8", ",".join(cells).encode("utf-8", "replace").decode())
+                c.reject(
+                    n, "bad_encoding", "not valid UTF-8", ",".join(cells).encode("utf-8", "replace").decode()
+                )
             elif "\x00" in text:
                 c.reject(n, "nul_byte", "NUL character inside text", text)
             else:
@@ -390,7 +419,9 @@ def _read_parquet(ch: _Chunker, path: Path, text_column: str, id_column: str | N
     names = pf.schema_arrow.names
     for col in (text_column, id_column):
         if col is not None and col not in names:
-            raise ValueError(f"{path}: no `{col}` column (columns: {names}); set text_column/id_column for this corpus")
+            raise ValueError(
+                f"{path}: no `{col}` column (columns: {names}); set text_column/id_column for this corpus"
+            )
     n = 0
     for batch in pf.iter_batches(batch_size=CHUNK_ROWS, columns=[c for c in (text_column, id_column) if c]):
         texts = batch.column(text_column).to_pylist()

@@ -30,9 +30,18 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
 
 class OpenAIBackend:
-    def __init__(self, base_url: str, model: str, concurrency: int = 8, timeout_s: float = 60.0,
-                 max_retries: int = 3, backoff_s: float = 1.0, api_key_env: str | None = "OPENAI_API_KEY",
-                 response_format: Literal["json_schema", "json_object"] = "json_schema", model_id: str | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        concurrency: int = 8,
+        timeout_s: float = 60.0,
+        max_retries: int = 3,
+        backoff_s: float = 1.0,
+        api_key_env: str | None = "OPENAI_API_KEY",
+        response_format: Literal["json_schema", "json_object"] = "json_schema",
+        model_id: str | None = None,
+    ):
         self.url = base_url.rstrip("/") + "/chat/completions"
         self.model = model
         self.model_id = model_id or model
@@ -51,12 +60,19 @@ class OpenAIBackend:
 
     def _body(self, messages: Messages, schema: dict, max_tokens: int) -> dict[str, Any]:
         if self.response_format == "json_schema":
-            fmt: dict[str, Any] = {"type": "json_schema", "json_schema": {"name": "reply", "schema": schema,
-                                                                          "strict": True}}
+            fmt: dict[str, Any] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": schema, "strict": True},
+            }
         else:  # llama.cpp's server: JSON mode constrained by a schema
             fmt = {"type": "json_object", "schema": schema}
-        return {"model": self.model, "messages": messages, "temperature": 0.0, "max_tokens": max_tokens,
-                "response_format": fmt}
+        return {
+            "model": self.model,
+            "messages": messages,
+            "temperature": 0.0,
+            "max_tokens": max_tokens,
+            "response_format": fmt,
+        }
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         headers = {"Content-Type": "application/json"}
@@ -77,20 +93,38 @@ class OpenAIBackend:
             try:
                 data = self._post(body)
                 choice = data["choices"][0]
-                return {"text": choice["message"].get("content"), "finish_reason": choice.get("finish_reason"),
-                        "error": None}
+                return {
+                    "text": choice["message"].get("content"),
+                    "finish_reason": choice.get("finish_reason"),
+                    "error": None,
+                }
             except urllib.error.HTTPError as e:
                 last = f"http_{e.code}"
                 if e.code not in RETRY_STATUS:
                     break
-            except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException, OSError) as e:
+            except (
+                urllib.error.URLError,
+                TimeoutError,
+                ConnectionError,
+                http.client.HTTPException,
+                OSError,
+            ) as e:
                 last, detail = "connection", f"{type(e).__name__}: {getattr(e, 'reason', e)}"
-            except (KeyError, IndexError, TypeError, ValueError):  # ValueError covers JSON and Unicode decoding
+            except (
+                KeyError,
+                IndexError,
+                TypeError,
+                ValueError,
+            ):  # ValueError covers JSON and Unicode decoding
                 last = "malformed_response"  # not an OpenAI-style body: retrying the same server rarely helps
                 break
         self._count("errors")
-        log.warning("openai backend: request failed after %d attempt(s): %s %s", attempt + 1, last,
-                    detail if last == "connection" else "")
+        log.warning(
+            "openai backend: request failed after %d attempt(s): %s %s",
+            attempt + 1,
+            last,
+            detail if last == "connection" else "",
+        )
         return {"text": None, "finish_reason": None, "error": last}
 
     def generate_json(self, prompts: list[Messages], schema: dict, max_tokens: int) -> list[JsonReply]:

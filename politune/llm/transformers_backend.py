@@ -33,9 +33,17 @@ def _common_prefix_len(seqs: list[list[int]]) -> int:
 
 
 class TransformersBackend:
-    def __init__(self, model: Any, tokenizer: Any, model_id: str = "model", batch_size: int = 16,
-                 progress: bool = True, share_prefix: bool = True, shared_prefix_len: int | None = None,
-                 generate_batch_size: int | None = None):
+    def __init__(
+        self,
+        model: Any,
+        tokenizer: Any,
+        model_id: str = "model",
+        batch_size: int = 16,
+        progress: bool = True,
+        share_prefix: bool = True,
+        shared_prefix_len: int | None = None,
+        generate_batch_size: int | None = None,
+    ):
         self.model = model
         self.tok = tokenizer
         self.model_id = model_id
@@ -101,22 +109,36 @@ class TransformersBackend:
         if self.share_prefix:
             return self._shared_prefix(rendered, opt_ids, result)
         # reference path (share_prefix=False): one full pass per (prompt, option)
-        bs = self.batch_size
         pairs = [(i, j) for i in range(len(rendered)) for j in range(len(options))]
-        for start in tqdm(range(0, len(pairs), bs), desc=f"score {self.model_id}", disable=not self.progress,
-                          mininterval=2):
-            chunk = pairs[start : start + bs]
-            seqs = [rendered[i] + opt_ids[j] for i, j in chunk]
-            lp = self._forward(seqs)
-            for b, (i, j) in enumerate(chunk):
-                p_len, o = len(rendered[i]), opt_ids[j]
-                positions = torch.arange(p_len - 1, p_len - 1 + len(o))
-                result[i, j] = lp[b, positions, torch.tensor(o)].sum().item()
+        sums = self._span_logprobs(
+            [rendered[i] + opt_ids[j] for i, j in pairs],
+            [len(rendered[i]) for i, _ in pairs],
+            f"score {self.model_id}",
+        )
+        for (i, j), v in zip(pairs, sums, strict=True):
+            result[i, j] = v
         return result
 
     @torch.inference_mode()
-    def _shared_prefix(self, rendered: list[list[int]], opt_ids: list[list[int]] | list[list[list[int]]],
-                       result: np.ndarray) -> np.ndarray:
+    def _span_logprobs(self, seqs: list[list[int]], starts: list[int], desc: str) -> np.ndarray:
+        """Full passes, batched by length: for each sequence, the summed log-probs of its tokens from `start` on,
+        each given every token before it."""
+        order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]))
+        total = np.zeros(len(seqs), dtype=np.float64)
+        for begin in tqdm(
+            range(0, len(order), self.batch_size), desc=desc, disable=not self.progress, mininterval=2
+        ):
+            chunk = order[begin : begin + self.batch_size]
+            lp = self._forward([seqs[j] for j in chunk])
+            for b, j in enumerate(chunk):
+                s, n = starts[j], len(seqs[j])
+                total[j] = lp[b, torch.arange(s - 1, n - 1), torch.tensor(seqs[j][s:])].sum().item()
+        return total
+
+    @torch.inference_mode()
+    def _shared_prefix(
+        self, rendered: list[list[int]], opt_ids: list[list[int]] | list[list[list[int]]], result: np.ndarray
+    ) -> np.ndarray:
         """Run each prompt once (left-padded batch, KV cache kept), then all of its options in one pass.
 
         `opt_ids`: the same k options for every prompt, or one list of k options per prompt (each prompt its own
@@ -139,14 +161,23 @@ class TransformersBackend:
             common = min(common, self.shared_prefix_len)
         prefix_cache = None
         if common >= MIN_SHARED_PREFIX:
-            prefix_cache = self.model(input_ids=torch.tensor([rendered[0][:common]], device=device),
-                                      use_cache=True, logits_to_keep=1).past_key_values
+            prefix_cache = self.model(
+                input_ids=torch.tensor([rendered[0][:common]], device=device),
+                use_cache=True,
+                logits_to_keep=1,
+            ).past_key_values
         else:
             common = 0
-        for start in tqdm(range(0, len(rendered), self.batch_size), desc=f"score {self.model_id}",
-                          disable=not self.progress, mininterval=2):
+        for start in tqdm(
+            range(0, len(rendered), self.batch_size),
+            desc=f"score {self.model_id}",
+            disable=not self.progress,
+            mininterval=2,
+        ):
             batch = rendered[start : start + self.batch_size]
-            opts = [o for r in rows[start : start + len(batch)] for o in r]  # row i*k + j = prompt i, option j
+            opts = [
+                o for r in rows[start : start + len(batch)] for o in r
+            ]  # row i*k + j = prompt i, option j
             b = len(batch)
             # [shared prefix][left padding][own tokens]: padding in the middle is masked out
             ids, own_mask = self._left_pad([r[common:] for r in batch])
@@ -156,8 +187,14 @@ class TransformersBackend:
             if prefix_cache is not None:
                 cache = copy.deepcopy(prefix_cache)
                 cache.batch_repeat_interleave(b)
-            out = self.model(input_ids=ids.to(device), attention_mask=mask.to(device), position_ids=pos.to(device),
-                             past_key_values=cache, use_cache=True, logits_to_keep=1)
+            out = self.model(
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                position_ids=pos.to(device),
+                past_key_values=cache,
+                use_cache=True,
+                logits_to_keep=1,
+            )
             first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
             score = first.gather(1, torch.tensor([o[0] for o in opts]).view(b, k))  # (b, k)
             if rest > 0:
@@ -171,36 +208,55 @@ class TransformersBackend:
                     tgt_mask[j, : len(o) - 1] = True
                 cache = out.past_key_values
                 cache.batch_repeat_interleave(k)
-                m2 = torch.cat([mask.repeat_interleave(k, dim=0), torch.ones((b * k, rest), dtype=torch.long)], dim=1)
+                m2 = torch.cat(
+                    [mask.repeat_interleave(k, dim=0), torch.ones((b * k, rest), dtype=torch.long)], dim=1
+                )
                 pos2 = pos[:, -1:].repeat_interleave(k, dim=0) + torch.arange(1, rest + 1)
-                out2 = self.model(input_ids=cont.to(device), attention_mask=m2.to(device),
-                                  position_ids=pos2.to(device), past_key_values=cache, use_cache=True)
+                out2 = self.model(
+                    input_ids=cont.to(device),
+                    attention_mask=m2.to(device),
+                    position_ids=pos2.to(device),
+                    past_key_values=cache,
+                    use_cache=True,
+                )
                 # log p(target) = logit(target) - logsumexp(logits): no second vocabulary-sized copy
                 logits = out2.logits.float()
                 tgt = targets.to(logits.device).unsqueeze(-1)
-                tok_lp = (logits.gather(-1, tgt).squeeze(-1) - torch.logsumexp(logits, dim=-1)).cpu()  # (b*k, rest)
+                tok_lp = (
+                    logits.gather(-1, tgt).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+                ).cpu()  # (b*k, rest)
                 score = score + (tok_lp * tgt_mask).sum(-1).view(b, k)
             result[start : start + b] = score.numpy()
         return result
 
     @torch.inference_mode()
-    def generate(self, prompts: list[Messages], max_new_tokens: int, temperature: float, top_k: int,
-                 seed: int) -> list[dict[str, Any]]:
+    def generate(
+        self, prompts: list[Messages], max_new_tokens: int, temperature: float, top_k: int, seed: int
+    ) -> list[dict[str, Any]]:
         """Sample one answer per prompt. Returns text and finish reason ("stop" or "length")."""
         device = next(self.model.parameters()).device
         rendered = [self.render(m) for m in prompts]
         order = sorted(range(len(rendered)), key=lambda i: len(rendered[i]))
         out: list[dict[str, Any]] = [{}] * len(rendered)
         torch.manual_seed(seed)
-        for start in tqdm(range(0, len(order), self.generate_batch_size), desc=f"generate {self.model_id}",
-                          disable=not self.progress, mininterval=2):
+        for start in tqdm(
+            range(0, len(order), self.generate_batch_size),
+            desc=f"generate {self.model_id}",
+            disable=not self.progress,
+            mininterval=2,
+        ):
             idx = order[start : start + self.generate_batch_size]
             ids, mask = self._left_pad([rendered[i] for i in idx])  # every row continues from its end
             width = ids.shape[1]
             gen = self.model.generate(
-                input_ids=ids.to(device), attention_mask=mask.to(device), max_new_tokens=max_new_tokens,
-                do_sample=temperature > 0, temperature=temperature if temperature > 0 else None,
-                top_k=top_k if temperature > 0 else None, top_p=None, pad_token_id=self.pad_id,
+                input_ids=ids.to(device),
+                attention_mask=mask.to(device),
+                max_new_tokens=max_new_tokens,
+                do_sample=temperature > 0,
+                temperature=temperature if temperature > 0 else None,
+                top_k=top_k if temperature > 0 else None,
+                top_p=None,
+                pad_token_id=self.pad_id,
             )
             for row, i in enumerate(idx):
                 new = gen[row, width:].tolist()
@@ -208,13 +264,16 @@ class TransformersBackend:
                 finished = eos in new
                 if finished:
                     new = new[: new.index(eos)]
-                out[i] = {"text": self.tok.decode(new, skip_special_tokens=True).strip(),
-                          "finish_reason": "stop" if finished else "length"}
+                out[i] = {
+                    "text": self.tok.decode(new, skip_special_tokens=True).strip(),
+                    "finish_reason": "stop" if finished else "length",
+                }
         return out
 
     @torch.inference_mode()
-    def continuation_logprobs(self, prompts: list[Messages], prefixes: list[str], continuations: list[str]
-                              ) -> tuple[np.ndarray, np.ndarray]:
+    def continuation_logprobs(
+        self, prompts: list[Messages], prefixes: list[str], continuations: list[str]
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Each prompt's own continuation: (sum of its token log-probs, its token count), shape (n,) each.
 
         The assistant's reply is `prefix + continuation`; only the continuation's tokens are scored, given the
@@ -238,26 +297,20 @@ class TransformersBackend:
         total = np.zeros(len(tails), dtype=np.float64)
         n_tok = np.array([len(t) for t in tails], dtype=np.float64)
         if not self.share_prefix:
-            seqs, spans = [], []
-            for head, idx in heads.items():
-                for i in idx:
-                    seqs.append(list(head) + tails[i])
-                    spans.append((i, len(head)))
-            order = sorted(range(len(seqs)), key=lambda j: len(seqs[j]))
-            for start in tqdm(range(0, len(order), self.batch_size), desc=f"score {self.model_id}",
-                              disable=not self.progress, mininterval=2):
-                chunk = order[start : start + self.batch_size]
-                lp = self._forward([seqs[j] for j in chunk])
-                for b, j in enumerate(chunk):
-                    i, h = spans[j]
-                    positions = torch.arange(h - 1, h - 1 + len(tails[i]))
-                    total[i] = lp[b, positions, torch.tensor(tails[i])].sum().item()
+            rows = [(head, i) for head, idx in heads.items() for i in idx]
+            sums = self._span_logprobs(
+                [list(h) + tails[i] for h, i in rows], [len(h) for h, _ in rows], f"score {self.model_id}"
+            )
+            for (_, i), v in zip(rows, sums, strict=True):
+                total[i] = v
             return total, n_tok
         # every head continued by k rows, k = the commonest group size (a pair: 2); larger groups are split, short
         # ones repeat their last row (the repeat's score is dropped)
         k = Counter(len(idx) for idx in heads.values()).most_common(1)[0][0]
-        groups = sorted(((h, idx[j : j + k]) for h, idx in heads.items() for j in range(0, len(idx), k)),
-                        key=lambda kv: len(kv[0]))
+        groups = sorted(
+            ((h, idx[j : j + k]) for h, idx in heads.items() for j in range(0, len(idx), k)),
+            key=lambda kv: len(kv[0]),
+        )
         opt_rows = [[tails[i] for i in idx] + [tails[idx[-1]]] * (k - len(idx)) for _, idx in groups]
         scored = self._shared_prefix([list(h) for h, _ in groups], opt_rows, np.zeros((len(groups), k)))
         for g, (_, idx) in enumerate(groups):
@@ -272,13 +325,5 @@ class TransformersBackend:
         seqs = [self._encode_option(t) for t in texts]
         if any(len(s) < 2 for s in seqs):
             raise ValueError("text_logprobs: every text needs at least 2 tokens")
-        order = sorted(range(len(seqs)), key=lambda i: len(seqs[i]))
-        total = np.zeros(len(seqs), dtype=np.float64)
-        for start in tqdm(range(0, len(order), self.batch_size), desc=f"perplexity {self.model_id}",
-                          disable=not self.progress, mininterval=2):
-            idx = order[start : start + self.batch_size]
-            lp = self._forward([seqs[i] for i in idx])
-            for b, i in enumerate(idx):
-                n = len(seqs[i])
-                total[i] = lp[b, torch.arange(n - 1), torch.tensor(seqs[i][1:])].sum().item()
+        total = self._span_logprobs(seqs, [1] * len(seqs), f"perplexity {self.model_id}")
         return total, np.array([len(s) - 1 for s in seqs], dtype=np.float64)

@@ -21,15 +21,30 @@ log = logging.getLogger(__name__)
 
 
 class VLLMBackend:
-    def __init__(self, model_path: str, tensor_parallel_size: int = 1, max_model_len: int = 4096,
-                 gpu_memory_utilization: float = 0.9, dtype: str = "bfloat16", model_id: str | None = None):
+    def __init__(
+        self,
+        model_path: str,
+        tensor_parallel_size: int = 1,
+        max_model_len: int = 4096,
+        gpu_memory_utilization: float = 0.9,
+        dtype: str = "bfloat16",
+        model_id: str | None = None,
+    ):
         try:
             from vllm import LLM
         except ImportError as e:
-            raise ImportError("annotate.backend vllm needs vLLM and a CUDA GPU: pip install -e '.[gpu]' "
-                              "(or use annotate.backend openai against a `vllm serve` endpoint)") from e
-        self.llm = LLM(model=model_path, tensor_parallel_size=tensor_parallel_size, max_model_len=max_model_len,
-                       gpu_memory_utilization=gpu_memory_utilization, dtype=dtype, trust_remote_code=False)
+            raise ImportError(
+                "annotate.backend vllm needs vLLM and a CUDA GPU: pip install -e '.[gpu]' "
+                "(or use annotate.backend openai against a `vllm serve` endpoint)"
+            ) from e
+        self.llm = LLM(
+            model=model_path,
+            tensor_parallel_size=tensor_parallel_size,
+            max_model_len=max_model_len,
+            gpu_memory_utilization=gpu_memory_utilization,
+            dtype=dtype,
+            trust_remote_code=False,
+        )
         self.tok = self.llm.get_tokenizer()
         self.max_model_len = max_model_len
         self.model_id = model_id or model_path
@@ -37,8 +52,11 @@ class VLLMBackend:
 
     def _fit(self, messages: Messages, budget: int) -> Messages:
         """Cut the post inside the last user message until the rendered prompt fits `budget` tokens."""
+
         def length(m: Messages) -> int:
-            return len(self.tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True, return_dict=False))
+            return len(
+                self.tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True, return_dict=False)
+            )
 
         over = length(messages) - budget
         if over <= 0:
@@ -59,9 +77,12 @@ class VLLMBackend:
         from vllm import SamplingParams
         from vllm.sampling_params import StructuredOutputsParams
 
-        params = SamplingParams(temperature=0.0, max_tokens=max_tokens,
-                                structured_outputs=StructuredOutputsParams(json=schema))
+        params = SamplingParams(
+            temperature=0.0, max_tokens=max_tokens, structured_outputs=StructuredOutputsParams(json=schema)
+        )
         fitted = [self._fit(m, self.max_model_len - max_tokens) for m in prompts]
         outs: list[Any] = self.llm.chat(fitted, params, use_tqdm=True)
-        return [{"text": o.outputs[0].text, "finish_reason": o.outputs[0].finish_reason, "error": None}
-                for o in outs]
+        return [
+            {"text": o.outputs[0].text, "finish_reason": o.outputs[0].finish_reason, "error": None}
+            for o in outs
+        ]

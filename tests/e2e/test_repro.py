@@ -65,7 +65,9 @@ def shrink_params(root: Path) -> dict:
 def run(cmd: list[str], cwd: Path, timeout: int = 3600) -> str:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    assert p.returncode == 0, f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}"
+    assert p.returncode == 0, (
+        f"{' '.join(cmd)} failed ({p.returncode}):\n{p.stdout[-4000:]}\n{p.stderr[-4000:]}"
+    )
     return p.stdout + p.stderr
 
 
@@ -87,11 +89,16 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
         assert -10 <= v["economic"] <= 10 and -10 <= v["social"] <= 10
     assert set(report["shift_from_base"]["smollm2-135m"]) == {"left", "right", "shuffled"}
     full_report = json.loads((repro_dir / "metrics" / "report.json").read_text())
-    assert set(full_report["shift_from_control"]["shuffled"]["politune_v1"]["smollm2-135m"]) == {"left", "right"}
+    assert set(full_report["shift_from_control"]["shuffled"]["politune_v1"]["smollm2-135m"]) == {
+        "left",
+        "right",
+    }
     # the cost: perplexity on the neutral text, each adapter over base, with an interval
     for ideo, r in full_report["neutral_perplexity_ratio"]["smollm2-135m"].items():
         assert r["ratio_ci95"][0] <= r["ratio"] <= r["ratio_ci95"][1], ideo
-    neutral = (repro_dir / "data" / "processed" / "evaluate" / "smollm2-135m-shuffled.neutral.jsonl").read_text()
+    neutral = (
+        repro_dir / "data" / "processed" / "evaluate" / "smollm2-135m-shuffled.neutral.jsonl"
+    ).read_text()
     assert len(neutral.splitlines()) == 48
     # the held-out instrument is scored and its shifts reported, with intervals
     held = json.loads((repro_dir / "metrics" / "report.json").read_text())["shift_from_base_heldout"]
@@ -99,28 +106,46 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
         s = held["heldout_v1"]["smollm2-135m"][ideo]
         assert s["economic_ci95"][0] <= s["economic"] <= s["economic_ci95"][1]
     annot = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
-    assert annot["rows_computed"] == annot["rows"] == annot["posts"] and annot["rows_cached"] == 0  # fresh copy
-    assert annot["gold"]["n"] == 36 and annot["canaries"]["n"] == 72 and 0 <= annot["canaries"]["flip_rate"] <= 1
+    assert (
+        annot["rows_computed"] == annot["rows"] == annot["posts"] and annot["rows_cached"] == 0
+    )  # fresh copy
+    assert (
+        annot["gold"]["n"] == 36 and annot["canaries"]["n"] == 72 and 0 <= annot["canaries"]["flip_rate"] <= 1
+    )
     select = json.loads((repro_dir / "metrics" / "select.json").read_text())
     assert "relevance_auc" in select["gold_at_thresholds"]
     # the packaged corpora: the annotator checked against the party of held-out documents' passages
     vs_party = select["annotator_vs_party"]["heldout_passages"]
-    assert vs_party["n"] > 30 and 0 <= vs_party["auc"] <= 1 and set(vs_party["per_corpus"]) == {
-        "conventions_2012", "conventions_2016", "debates_2016", "sotu"}
+    assert (
+        vs_party["n"] > 30
+        and 0 <= vs_party["auc"] <= 1
+        and set(vs_party["per_corpus"]) == {"conventions_2012", "conventions_2016", "debates_2016", "sotu"}
+    )
     synth = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
-    for ideo in ("left", "right"):  # style-only separability of the pairs, and their validation split by document
+    for ideo in (
+        "left",
+        "right",
+    ):  # style-only separability of the pairs, and their validation split by document
         assert 0 <= synth[ideo]["style_only"]["accuracy"] <= 1 and synth[ideo]["split"]["validation"] > 0
     ingest = data["metrics/ingest.json"]["data"]
-    assert ingest["rows_in"] == ingest["kept"] + sum(v for k, v in ingest.items() if k.startswith("rejected."))
+    assert ingest["rows_in"] == ingest["kept"] + sum(
+        v for k, v in ingest.items() if k.startswith("rejected.")
+    )
     for run_name in ("smollm2-135m-left", "smollm2-135m-right"):
         t = data[f"metrics/train/{run_name}.json"]["data"]
         assert t["steps"] > 0 and t["trainable_tensors_unchanged"] == 0
         full = json.loads((repro_dir / "metrics" / "train" / f"{run_name}.json").read_text())
-        assert [c["step"] for c in full["compass_trajectory"]][0] == 0 and len(full["compass_trajectory"]) >= 3
+        assert [c["step"] for c in full["compass_trajectory"]][0] == 0 and len(
+            full["compass_trajectory"]
+        ) >= 3
         assert "warnings" in full["health"] and full["pairs_prompt_too_long"] == 0
         curves = repro_dir / "metrics" / "curves" / run_name / "plots" / "metrics" / "train"
-        assert {"loss.tsv", "rewards_accuracies.tsv", "compass_economic.tsv"} <= {f.name for f in curves.iterdir()}
-        assert not (repro_dir / "models" / "checkpoints" / run_name).exists()  # removed once the adapter is saved
+        assert {"loss.tsv", "rewards_accuracies.tsv", "compass_economic.tsv"} <= {
+            f.name for f in curves.iterdir()
+        }
+        assert not (
+            repro_dir / "models" / "checkpoints" / run_name
+        ).exists()  # removed once the adapter is saved
     # `dvc metrics show` keeps only scalars: read lists (intervals) from the file itself
     ev = json.loads((repro_dir / "metrics" / "evaluate" / "smollm2-135m-left.json").read_text())
     assert ev["invalid_share"] == 0.0 and len(ev["variants"]) >= 1 and "economic_ci95" in ev
@@ -139,7 +164,10 @@ def test_metrics_and_plot(repro_dir: Path) -> None:
         by_label = side["shift_from_base"]["smollm2-135m"][ideo]
         assert set(by_label) == {"paired statements, preference", "open-ended answers, lean classifier"}
         assert set(by_label["paired statements, preference"]) == {"paired_v1", "paired_heldout_v1"}
-        assert set(by_label["open-ended answers, lean classifier"]) == {"questions_v1", "questions_heldout_v1"}
+        assert set(by_label["open-ended answers, lean classifier"]) == {
+            "questions_v1",
+            "questions_heldout_v1",
+        }
         s = by_label["paired statements, preference"]["paired_v1"]
         assert s["economic_ci95"][0] <= s["economic"] <= s["economic_ci95"][1]
     answers = (repro_dir / "data" / "processed" / "evaluate" / "smollm2-135m-left.answers.jsonl").read_text()
@@ -155,28 +183,53 @@ def test_second_repro_runs_nothing(repro_dir: Path, fault_record) -> None:  # no
     t0 = time.time()
     out = run(["dvc", "repro"], repro_dir)
     assert "Running stage" not in out, out
-    fault_record("Nothing changed", "a second `dvc repro` after a complete one", "no stage ran",
-                 stages_run=0, seconds=f"{time.time() - t0:.1f}")
+    fault_record(
+        "Nothing changed",
+        "a second `dvc repro` after a complete one",
+        "no stage ran",
+        stages_run=0,
+        seconds=f"{time.time() - t0:.1f}",
+    )
 
 
 @pytest.fixture(scope="module")
 def short_experiment(repro_dir: Path) -> tuple[str, str]:
     """A real experiment, kept short (one optimizer step per adapter, the Likert measure alone) so the tests stay
     within CI time: (its name, the output of `dvc exp run`)."""
-    return "short-epochs", run(["dvc", "exp", "run", "-n", "short-epochs", "-S", "train.epochs=0.05",
-                                "-S", "evaluate.measures=[likert]"], repro_dir)
+    return "short-epochs", run(
+        [
+            "dvc",
+            "exp",
+            "run",
+            "-n",
+            "short-epochs",
+            "-S",
+            "train.epochs=0.05",
+            "-S",
+            "evaluate.measures=[likert]",
+        ],
+        repro_dir,
+    )
 
 
 def test_train_param_change_reruns_only_downstream(short_experiment: tuple[str, str]) -> None:
     out = short_experiment[1]
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
-    assert ran == ["evaluate@smollm2-135m-left", "evaluate@smollm2-135m-right", "evaluate@smollm2-135m-shuffled",
-                   "evaluate_base@smollm2-135m", "report", "train@smollm2-135m-left", "train@smollm2-135m-right",
-                   "train@smollm2-135m-shuffled"], out
+    assert ran == [
+        "evaluate@smollm2-135m-left",
+        "evaluate@smollm2-135m-right",
+        "evaluate@smollm2-135m-shuffled",
+        "evaluate_base@smollm2-135m",
+        "report",
+        "train@smollm2-135m-left",
+        "train@smollm2-135m-right",
+        "train@smollm2-135m-shuffled",
+    ], out
 
 
-def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, short_experiment: tuple[str, str],
-                                                          tmp_path: Path) -> None:
+def test_seed_study_rescores_an_experiment_from_the_cache(
+    repro_dir: Path, short_experiment: tuple[str, str], tmp_path: Path
+) -> None:
     """`seed_study.py --rescore <exp>` reads the experiment's per-item answers from DVC's cache and scores them
     with the current code, training nothing: the shifts equal those the report stage wrote for that run."""
     name = short_experiment[0]
@@ -184,11 +237,16 @@ def test_seed_study_rescores_an_experiment_from_the_cache(repro_dir: Path, short
     log = run([sys.executable, "scripts/seed_study.py", "--rescore", name, "--out", str(out)], repro_dir)
     assert "Running stage" not in log and f"rescoring {name}" in log
     rows = {r["instrument"]: r for r in json.loads(out.read_text())["rows"]}
-    ref = next(r for r in run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], repro_dir).split()
-               if r.endswith("/" + name))
+    ref = next(
+        r
+        for r in run(["git", "for-each-ref", "--format=%(refname)", "refs/exps"], repro_dir).split()
+        if r.endswith("/" + name)
+    )
     report = json.loads(run(["git", "show", f"{ref}:metrics/report.json"], repro_dir))
-    expect = {"politune_v1": report["shift_from_base"]["smollm2-135m"],
-              "heldout_v1": report["shift_from_base_heldout"]["heldout_v1"]["smollm2-135m"]}
+    expect = {
+        "politune_v1": report["shift_from_base"]["smollm2-135m"],
+        "heldout_v1": report["shift_from_base_heldout"]["heldout_v1"]["smollm2-135m"],
+    }
     for inst, by_ideo in expect.items():
         for ideo, s in by_ideo.items():
             for key in ("economic", "economic_ci95", "social", "social_ci95", "agreement", "agreement_ci95"):
@@ -222,8 +280,14 @@ def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path, fault_re
 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     # --no-run-cache: DVC would otherwise restore the earlier run's output without running anything
-    proc = subprocess.Popen(["dvc", "repro", "-f", "-s", "--no-run-cache", "annotate"], cwd=repro_dir, env=env,
-                            start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        ["dvc", "repro", "-f", "-s", "--no-run-cache", "annotate"],
+        cwd=repro_dir,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 600
     while len(parts()) < 2:
         assert proc.poll() is None and time.time() < deadline, "annotate ended before two chunks were cached"
@@ -242,10 +306,16 @@ def test_annotate_killed_mid_stage_resumes_identically(repro_dir: Path, fault_re
     m = json.loads((repro_dir / "metrics" / "annotate.json").read_text())
     assert m["rows_cached"] == saved >= 2 * 64 and m["rows_computed"] == m["rows"] - saved
     assert m["cache_parts_read"] == len(parts()) - m["chunks_written"]
-    fault_record("kill -9 mid-stage", "SIGKILL to the whole `dvc repro annotate` process group once two "
-                 "64-post chunks were cached", "the rerun finishes with output byte-identical to the uninterrupted "
-                 "run's, reusing every finished chunk", rows_total=m["rows"], rows_reused=saved,
-                 rows_computed_after_kill=m["rows_computed"], seconds_to_recover=f"{took:.0f}")
+    fault_record(
+        "kill -9 mid-stage",
+        "SIGKILL to the whole `dvc repro annotate` process group once two 64-post chunks were cached",
+        "the rerun finishes with output byte-identical to the uninterrupted "
+        "run's, reusing every finished chunk",
+        rows_total=m["rows"],
+        rows_reused=saved,
+        rows_computed_after_kill=m["rows_computed"],
+        seconds_to_recover=f"{took:.0f}",
+    )
 
 
 @pytest.mark.faults
@@ -260,9 +330,14 @@ def test_touching_a_module_reruns_exactly_its_importers(repro_dir: Path, fault_r
         out = run(["dvc", "repro"], repro_dir)
         ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
         assert ran == ["lean", "select"], out
-        fault_record("A code change", "a comment added to politune/splits.py", "exactly the stages importing "
-                     "it reran (select, lean); their outputs were unchanged, so nothing downstream reran",
-                     stages_run=", ".join(ran), seconds=f"{time.time() - t0:.0f}")
+        fault_record(
+            "A code change",
+            "a comment added to politune/splits.py",
+            "exactly the stages importing "
+            "it reran (select, lean); their outputs were unchanged, so nothing downstream reran",
+            stages_run=", ".join(ran),
+            seconds=f"{time.time() - t0:.0f}",
+        )
     finally:
         mod.write_text(original)
 
@@ -274,19 +349,34 @@ def test_injection_canaries_are_measured(repro_dir: Path, fault_record) -> None:
     c = json.loads((repro_dir / "metrics" / "annotate.json").read_text())["canaries"]
     assert c["n"] == 72 and set(c["flip_rate_by_template"]) == {f"c0{i}" for i in range(1, 7)}
     assert 0 <= c["flip_rate"] <= 1 and 0 <= c["toward_injected_label_rate"] <= 1
-    fault_record("Posts written to manipulate the annotator", "72 canaries: 12 gold posts x 6 templates that "
-                 "tell the annotator which label to give", "measured, not prevented: metrics/annotate.json "
-                 "reports the flip rate per template, so a stronger annotator can be chosen on evidence",
-                 flip_rate=c["flip_rate"], flips_toward_the_injected_label=c["toward_injected_label_rate"],
-                 annotator="the embedded 135M model")
+    fault_record(
+        "Posts written to manipulate the annotator",
+        "72 canaries: 12 gold posts x 6 templates that tell the annotator which label to give",
+        "measured, not prevented: metrics/annotate.json "
+        "reports the flip rate per template, so a stronger annotator can be chosen on evidence",
+        flip_rate=c["flip_rate"],
+        flips_toward_the_injected_label=c["toward_injected_label_rate"],
+        annotator="the embedded 135M model",
+    )
 
 
 def test_synthesis_mode_switch_reruns_synthesize(repro_dir: Path) -> None:
     # the paper's way: the embedded model writes question, chosen and rejected (few posts: CPU time). Only the
     # synthesize stage is run (that a changed stage reruns what follows it: the experiment above). Last in the
     # file: the experiment leaves its params and pairs in the workspace, out of step with the stages after it
-    out = run(["dvc", "exp", "run", "-S", "synthesize.mode=llm", "-S", "synthesize.llm.posts_per_ideology=12",
-               "synthesize"], repro_dir)
+    out = run(
+        [
+            "dvc",
+            "exp",
+            "run",
+            "-S",
+            "synthesize.mode=llm",
+            "-S",
+            "synthesize.llm.posts_per_ideology=12",
+            "synthesize",
+        ],
+        repro_dir,
+    )
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == ["synthesize"], out
     m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())

@@ -43,8 +43,9 @@ def adapter(tiny_model_dir: Path, tmp_path: Path) -> Path:
     return out
 
 
-def test_bit_flip_and_truncation_caught_with_both_hashes(tiny_model_dir: Path, adapter: Path,
-                                                         fault_record) -> None:  # noqa: ANN001
+def test_bit_flip_and_truncation_caught_with_both_hashes(
+    tiny_model_dir: Path, adapter: Path, fault_record
+) -> None:  # noqa: ANN001
     f = adapter / "adapter_model.safetensors"
     good = f.read_bytes()
     b = bytearray(good)
@@ -58,13 +59,18 @@ def test_bit_flip_and_truncation_caught_with_both_hashes(tiny_model_dir: Path, a
     for e in (flip, cut):
         msg = str(e.value)
         assert msg.startswith(str(f)) and "sha256 mismatch: manifest" in msg and msg.count("file ") == 1
-    fault_record("Corrupted adapter", f"one bit flipped, then the file cut to a third ({len(good)} -> "
-                 f"{len(good) // 3} bytes), in a real LoRA adapter", "refused before loading: the error names the "
-                 "file and both sha256 hashes", message=str(flip.value).replace(str(adapter.parent) + "/", "")[:120] + "...")
+    fault_record(
+        "Corrupted adapter",
+        f"one bit flipped, then the file cut to a third ({len(good)} -> "
+        f"{len(good) // 3} bytes), in a real LoRA adapter",
+        "refused before loading: the error names the file and both sha256 hashes",
+        message=str(flip.value).replace(str(adapter.parent) + "/", "")[:120] + "...",
+    )
 
 
-def test_planted_pickle_is_refused_and_never_executed(tiny_model_dir: Path, adapter: Path, tmp_path: Path,
-                                                      fault_record) -> None:  # noqa: ANN001
+def test_planted_pickle_is_refused_and_never_executed(
+    tiny_model_dir: Path, adapter: Path, tmp_path: Path, fault_record
+) -> None:  # noqa: ANN001
     marker = tmp_path / "pwned"
     evil = pickle.dumps(Payload(marker))
     pickle.loads(pickle.dumps(Payload(tmp_path / "control")))  # noqa: S301 - the payload is live when unpickled
@@ -90,18 +96,24 @@ def test_planted_pickle_is_refused_and_never_executed(tiny_model_dir: Path, adap
     with pytest.raises(OSError, match="safetensors|model.safetensors"):
         load_model(base)
     assert not marker.exists(), "pickled code ran"
-    fault_record("Pickle planted where weights are expected", "a pickle that creates a file when loaded, as "
-                 "adapter_model.bin, renamed to adapter_model.safetensors (manifest rewritten), and as a base "
-                 "model's pytorch_model.bin", "all three refused; the marker file was never created",
-                 code_executed="no", safetensors_error=type(renamed.value).__name__)
+    fault_record(
+        "Pickle planted where weights are expected",
+        "a pickle that creates a file when loaded, as "
+        "adapter_model.bin, renamed to adapter_model.safetensors (manifest rewritten), and as a base "
+        "model's pytorch_model.bin",
+        "all three refused; the marker file was never created",
+        code_executed="no",
+        safetensors_error=type(renamed.value).__name__,
+    )
 
 
 def test_remote_code_is_never_run(tiny_model_dir: Path, tmp_path: Path, fault_record) -> None:  # noqa: ANN001
     marker = tmp_path / "remote-code-ran"
     base = tmp_path / "base"
     shutil.copytree(tiny_model_dir, base)
-    (base / "evil.py").write_text(f"open({str(marker)!r}, 'w').close()\n"
-                                  "from transformers import LlamaForCausalLM as EvilForCausalLM\n")
+    (base / "evil.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\nfrom transformers import LlamaForCausalLM as EvilForCausalLM\n"
+    )
     cfg = json.loads((base / "config.json").read_text())
     cfg["auto_map"] = {"AutoModelForCausalLM": "evil.EvilForCausalLM"}
     (base / "config.json").write_text(json.dumps(cfg))
@@ -122,11 +134,20 @@ def test_remote_code_is_never_run(tiny_model_dir: Path, tmp_path: Path, fault_re
                 if rc is not None and not (isinstance(rc, ast.Constant) and rc.value is False):
                     offenders.append(f"{path.name}:{node.lineno} trust_remote_code")
                 name = ast.unparse(node.func)
-                if name in ("pickle.load", "pickle.loads") or (name == "torch.load" and not (
-                        isinstance(kw.get("weights_only"), ast.Constant) and kw["weights_only"].value is True)):
+                if name in ("pickle.load", "pickle.loads") or (
+                    name == "torch.load"
+                    and not (
+                        isinstance(kw.get("weights_only"), ast.Constant) and kw["weights_only"].value is True
+                    )
+                ):
                     offenders.append(f"{path.name}:{node.lineno} {name}")
     assert offenders == []
-    fault_record("Model folder asking for remote code", "config.json `auto_map` pointing at a Python file that "
-                 "creates a marker when imported", "the file was never imported; no call in politune/ or stages/ "
-                 "enables trust_remote_code, unpickles, or calls torch.load without weights_only=True",
-                 code_executed="no", offending_calls=0, model=outcome)
+    fault_record(
+        "Model folder asking for remote code",
+        "config.json `auto_map` pointing at a Python file that creates a marker when imported",
+        "the file was never imported; no call in politune/ or stages/ "
+        "enables trust_remote_code, unpickles, or calls torch.load without weights_only=True",
+        code_executed="no",
+        offending_calls=0,
+        model=outcome,
+    )

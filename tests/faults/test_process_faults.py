@@ -24,7 +24,11 @@ OUTPUTS = ("data/interim/posts.jsonl", "metrics/ingest.json")
 
 
 def env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    return {
+        **os.environ,
+        "PYTHONPATH": str(REPO),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
 
 
 def generated_corpus(repo: Path, rows: int) -> None:
@@ -37,8 +41,15 @@ def generated_corpus(repo: Path, rows: int) -> None:
         path = repo / "data" / "raw" / f"{side}.jsonl"
         with path.open("w") as f:
             for i in range(rows):
-                f.write(json.dumps({"id": i, "text": f"{side} says " + " ".join(rng.choices(words, k=20))}) + "\n")
-        raw["corpora"][side] = {"format": "jsonl", "path": f"data/raw/{side}.jsonl", "side": side, "id_column": "id"}
+                f.write(
+                    json.dumps({"id": i, "text": f"{side} says " + " ".join(rng.choices(words, k=20))}) + "\n"
+                )
+        raw["corpora"][side] = {
+            "format": "jsonl",
+            "path": f"data/raw/{side}.jsonl",
+            "side": side,
+            "id_column": "id",
+        }
     (repo / "params.yaml").write_text(yaml.safe_dump(raw))
 
 
@@ -55,20 +66,35 @@ def social_media_dumps(repo: Path, rows: int = 300) -> None:
     (pol / "subreddits_metadata.json").write_text('{"subreddit": "democrats", "party": "dem"}\n')
     rng = random.Random(0)
     for month in ("2019-01", "2019-02"):
-        lines = [json.dumps({"id": f"{month}-{i}", "body": "left says " + " ".join(rng.choices(words, k=20)),
-                             "subreddit": "democrats", "author": "a"}) for i in range(rows)]
+        lines = [
+            json.dumps(
+                {
+                    "id": f"{month}-{i}",
+                    "body": "left says " + " ".join(rng.choices(words, k=20)),
+                    "subreddit": "democrats",
+                    "author": "a",
+                }
+            )
+            for i in range(rows)
+        ]
         with bz2.open(pol / f"comments_{month}.bz2", "wb") as f:
             f.write(("\n".join(lines) + "\n").encode())
     header = "id\ttimestamp\ttime_scraped\tis_retruth\tis_reply\tauthor\tlike_count\tretruth_count\treply_count\ttext"
-    tsv = [header] + [f"{i}\t2022-08-01\t2022-09-01\tf\tf\t7\t1\t0\t0\tright says " + " ".join(rng.choices(words, k=20))
-                      for i in range(rows)]
+    tsv = [header] + [
+        f"{i}\t2022-08-01\t2022-09-01\tf\tf\t7\t1\t0\t0\tright says " + " ".join(rng.choices(words, k=20))
+        for i in range(rows)
+    ]
     (raw_dir / "truths.tsv").write_text("\n".join(tsv) + "\n")
     raw = yaml.safe_load((repo / "params.yaml").read_text())
     raw["corpora"] = {
         "truthsocial": {"format": "truthsocial", "path": "data/raw/truths.tsv", "side": "right"},
-        "politosphere": {"format": "politosphere", "path": "data/raw/politosphere",
-                         "metadata": "data/raw/politosphere/subreddits_metadata.json", "parties": ["dem"],
-                         "side": "left"},
+        "politosphere": {
+            "format": "politosphere",
+            "path": "data/raw/politosphere",
+            "metadata": "data/raw/politosphere/subreddits_metadata.json",
+            "parties": ["dem"],
+            "side": "left",
+        },
     }
     (repo / "params.yaml").write_text(yaml.safe_dump(raw))
 
@@ -92,14 +118,24 @@ def test_sigint_mid_write_promotes_nothing(repo_copy: Path, fault_record) -> Non
     before = previous_outputs(repo_copy)
     # SIG_DFL in the child: a shell that starts pytest in the background ignores SIGINT, and Python would inherit
     # that and never raise KeyboardInterrupt
-    proc = subprocess.Popen([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stages.ingest"],
+        cwd=repo_copy,
+        env=env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     t0 = time.time()
     tmp: list[Path] = []
     # wait until the stage is writing its output: the temporary beside posts.jsonl has data in it
     while time.time() - t0 < 120 and proc.poll() is None:
-        tmp = [p for p in (repo_copy / "data" / "interim").glob(".posts.jsonl.*.tmp/posts.jsonl") if p.stat().st_size]
+        tmp = [
+            p
+            for p in (repo_copy / "data" / "interim").glob(".posts.jsonl.*.tmp/posts.jsonl")
+            if p.stat().st_size
+        ]
         if tmp:
             break
         time.sleep(0.05)
@@ -114,15 +150,20 @@ def test_sigint_mid_write_promotes_nothing(repo_copy: Path, fault_record) -> Non
     for rel, data in before.items():
         assert (repo_copy / rel).read_bytes() == data, f"{rel} changed"
     assert leftovers(repo_copy) == []
-    fault_record("SIGINT (Ctrl-C) mid-stage", f"SIGINT to `python -m stages.ingest` while its temporary output held "
-                 f"{written / 2**20:.1f} MiB", "exit 130, one-line message; previous posts.jsonl and metrics byte-identical; "
-                 "temporaries removed", bytes_discarded=f"{written / 2**20:.1f} MiB",
-                 seconds_to_exit=f"{stopped:.2f}", temporaries_left=0)
+    fault_record(
+        "SIGINT (Ctrl-C) mid-stage",
+        f"SIGINT to `python -m stages.ingest` while its temporary output held {written / 2**20:.1f} MiB",
+        "exit 130, one-line message; previous posts.jsonl and metrics byte-identical; temporaries removed",
+        bytes_discarded=f"{written / 2**20:.1f} MiB",
+        seconds_to_exit=f"{stopped:.2f}",
+        temporaries_left=0,
+    )
 
 
 def _limit_file_size(limit: int):  # noqa: ANN202
     def pre() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead of killing
+        # a write past the limit fails with EFBIG instead of killing
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
     return pre
@@ -133,8 +174,15 @@ def test_disk_full_names_the_path_and_keeps_earlier_outputs(repo_copy: Path, fau
     before = previous_outputs(repo_copy)
     limit = 1 << 20
     t0 = time.time()
-    p = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(), capture_output=True,
-                       text=True, timeout=300, preexec_fn=_limit_file_size(limit))
+    p = subprocess.run(
+        [sys.executable, "-m", "stages.ingest"],
+        cwd=repo_copy,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_file_size(limit),
+    )
     took = time.time() - t0
     assert p.returncode == 1, p.stderr[-3000:]
     line = next(ln for ln in p.stderr.splitlines() if ln.startswith("error in stage ingest"))
@@ -144,16 +192,27 @@ def test_disk_full_names_the_path_and_keeps_earlier_outputs(repo_copy: Path, fau
         assert (repo_copy / rel).read_bytes() == data, f"{rel} changed"
     assert leftovers(repo_copy) == []
     # the same run with room succeeds: nothing was left behind that blocks it
-    ok = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(), capture_output=True,
-                        text=True, timeout=300)
+    ok = subprocess.run(
+        [sys.executable, "-m", "stages.ingest"],
+        cwd=repo_copy,
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert ok.returncode == 0, ok.stderr[-3000:]
     size = (repo_copy / OUTPUTS[0]).stat().st_size
     assert size > limit
-    fault_record("Disk full while writing an output", f"file-size limit of {limit >> 20} MiB (`ulimit -f`, EFBIG) "
-                 f"on the ingest stage, whose output is {size / 2**20:.1f} MiB",
-                 "exit 1; the message names data/interim/posts.jsonl, the errno text and the free space; previous "
-                 "outputs byte-identical; rerun with room succeeds", seconds_to_fail=f"{took:.1f}",
-                 temporaries_left=0, message=line.split(": ", 1)[1][:90] + "...")
+    fault_record(
+        "Disk full while writing an output",
+        f"file-size limit of {limit >> 20} MiB (`ulimit -f`, EFBIG) "
+        f"on the ingest stage, whose output is {size / 2**20:.1f} MiB",
+        "exit 1; the message names data/interim/posts.jsonl, the errno text and the free space; previous "
+        "outputs byte-identical; rerun with room succeeds",
+        seconds_to_fail=f"{took:.1f}",
+        temporaries_left=0,
+        message=line.split(": ", 1)[1][:90] + "...",
+    )
 
 
 def test_no_space_left_on_a_real_small_filesystem(repo_copy: Path, fault_record) -> None:  # noqa: ANN001
@@ -162,15 +221,22 @@ def test_no_space_left_on_a_real_small_filesystem(repo_copy: Path, fault_record)
     interim.mkdir(parents=True)
     if os.geteuid() != 0 or not shutil.which("mount"):
         pytest.skip("mounting a small tmpfs needs root")
-    m = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(interim)], capture_output=True,
-                       text=True)
+    m = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(interim)], capture_output=True, text=True
+    )
     if m.returncode != 0:
         pytest.skip(f"cannot mount a tmpfs here: {m.stderr.strip()}")
     try:
         generated_corpus(repo_copy, 20_000)
         before = previous_outputs(repo_copy)
-        p = subprocess.run([sys.executable, "-m", "stages.ingest"], cwd=repo_copy, env=env(), capture_output=True,
-                           text=True, timeout=300)
+        p = subprocess.run(
+            [sys.executable, "-m", "stages.ingest"],
+            cwd=repo_copy,
+            env=env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert p.returncode == 1, p.stderr[-3000:]
         line = next(ln for ln in p.stderr.splitlines() if ln.startswith("error in stage ingest"))
         assert "out of disk space writing data/interim/posts.jsonl" in line, line
@@ -182,10 +248,14 @@ def test_no_space_left_on_a_real_small_filesystem(repo_copy: Path, fault_record)
         assert free > 1.9 * 2**20  # the temporary's space was given back
     finally:
         subprocess.run(["umount", str(interim)], check=False)
-    fault_record("No space left on device", "a 2 MiB tmpfs mounted over data/interim (ENOSPC); the ingest "
-                 "output needs about 10 MiB", "exit 1 naming the output and the free space; the previous output "
-                 "on the full filesystem byte-identical; the temporary removed, freeing the space",
-                 free_after_failure=f"{free / 2**20:.1f} of 2 MiB", temporaries_left=0)
+    fault_record(
+        "No space left on device",
+        "a 2 MiB tmpfs mounted over data/interim (ENOSPC); the ingest output needs about 10 MiB",
+        "exit 1 naming the output and the free space; the previous output "
+        "on the full filesystem byte-identical; the temporary removed, freeing the space",
+        free_after_failure=f"{free / 2**20:.1f} of 2 MiB",
+        temporaries_left=0,
+    )
 
 
 def test_rowcache_chunk_on_full_disk_leaves_no_part(tmp_path: Path, fault_record) -> None:  # noqa: ANN001
@@ -194,7 +264,7 @@ def test_rowcache_chunk_on_full_disk_leaves_no_part(tmp_path: Path, fault_record
     code = f"""
 import sys
 from politune.rowcache import RowCache
-c = RowCache({str(tmp_path / 'cache')!r}, "ctx")
+c = RowCache({str(tmp_path / "cache")!r}, "ctx")
 c.put_chunk(["a", "b"], [{{"x": 1}}, {{"x": 2}}])
 try:
     c.put_chunk(["big"], [{{"x": "y" * 200_000}}])
@@ -202,8 +272,14 @@ except OSError as e:
     print(type(e).__name__, e.errno, e.filename)
     sys.exit(3)
 """
-    p = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True, text=True, timeout=120,
-                       preexec_fn=_limit_file_size(100_000))
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_file_size(100_000),
+    )
     assert p.returncode == 3, p.stderr
     name, errno_, where = p.stdout.split()
     assert name == "DiskFullError" and where.startswith(str(tmp_path / "cache"))
@@ -212,9 +288,14 @@ except OSError as e:
     c = RowCache(tmp_path / "cache", "ctx")
     assert c.parts_read == 1 and c.get("a") == {"x": 1} and c.get("big") is None
     assert [f.name for f in (tmp_path / "cache").iterdir() if not f.name.startswith("part-")] == []
-    fault_record("Disk full while caching annotations", "file-size limit of 100 kB while an annotation chunk is "
-                 "written", "DiskFullError naming the cache folder; the partial chunk file removed; the finished "
-                 "chunk still read back", finished_chunks_kept="1 of 1", partial_files_left=0)
+    fault_record(
+        "Disk full while caching annotations",
+        "file-size limit of 100 kB while an annotation chunk is written",
+        "DiskFullError naming the cache folder; the partial chunk file removed; the finished "
+        "chunk still read back",
+        finished_chunks_kept="1 of 1",
+        partial_files_left=0,
+    )
 
 
 def _dvc(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
@@ -256,13 +337,19 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
     again = _dvc(["repro", "ingest"], repo)
     took = time.time() - t0
     assert again.returncode == 0 and (repo / "data/interim/posts.jsonl").read_bytes() == good
-    assert "Running stage 'ingest'" not in again.stdout  # restored from the run cache, not recomputed
-    fault_record("A stage failing halfway under `dvc repro`", "second Politosphere file cut in half; ingest fails "
-                 "after two of three files", "non-zero exit naming the file; dvc.lock and run cache unchanged; no "
-                 "partial posts.jsonl; `dvc checkout ingest` brings back the previous output; once repaired, "
-                 "`dvc repro` restores the earlier output from the run cache",
-                 dvc_lock_changed="no", run_cache_entries_added=len(_runs(repo)) - len(runs),
-                 seconds_to_recover=f"{took:.1f}", rows_recomputed=0)
+    # restored from the run cache, not recomputed
+    assert "Running stage 'ingest'" not in again.stdout, again.stdout + again.stderr
+    fault_record(
+        "A stage failing halfway under `dvc repro`",
+        "second Politosphere file cut in half; ingest fails after two of three files",
+        "non-zero exit naming the file; dvc.lock and run cache unchanged; no "
+        "partial posts.jsonl; `dvc checkout ingest` brings back the previous output; once repaired, "
+        "`dvc repro` restores the earlier output from the run cache",
+        dvc_lock_changed="no",
+        run_cache_entries_added=len(_runs(repo)) - len(runs),
+        seconds_to_recover=f"{took:.1f}",
+        rows_recomputed=0,
+    )
 
 
 def test_torch_checkpoint_write_on_full_disk_is_recognised(tmp_path: Path) -> None:
@@ -273,13 +360,19 @@ import torch
 from pathlib import Path
 from politune.io import disk_full, disk_full_errno
 try:
-    torch.save({{"w": torch.zeros(100_000)}}, {str(tmp_path / 'optimizer.pt')!r})
+    torch.save({{"w": torch.zeros(100_000)}}, {str(tmp_path / "optimizer.pt")!r})
 except Exception as e:
     print(type(e).__name__, disk_full_errno(e))
-    print(disk_full(e, [Path({str(tmp_path / 'checkpoints')!r})]))
+    print(disk_full(e, [Path({str(tmp_path / "checkpoints")!r})]))
 """
-    p = subprocess.run([sys.executable, "-c", code], env=env(), capture_output=True, text=True, timeout=120,
-                       preexec_fn=_limit_file_size(4096))
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_limit_file_size(4096),
+    )
     first, message = p.stdout.splitlines()[:2]
     assert first.split()[1] != "None", (p.stdout, p.stderr[-2000:])
     assert "most likely a full disk or file-size limit" in message and "MiB free under" in message, message
@@ -298,7 +391,10 @@ def test_atomic_path_swaps_folders_and_removes_stale_temporaries(tmp_path: Path)
         (tmp / "right").mkdir(parents=True)
         (tmp / "right" / "train.jsonl").write_text("new\n")
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "pairs", "pairs/right", "pairs/right/train.jsonl"]
+        "pairs",
+        "pairs/right",
+        "pairs/right/train.jsonl",
+    ]
     with pytest.raises(KeyError), atomic_path(out) as tmp:
         (tmp / "half").mkdir(parents=True)
         raise KeyError("fails halfway")

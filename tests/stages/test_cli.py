@@ -12,16 +12,30 @@ from politune.cli import main
 
 def write_instrument(tmp_path: Path) -> Path:
     inst = tmp_path / "inst.csv"
-    inst.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
-                    "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    inst.write_text(
+        "id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
+        "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n"
+    )
     return inst
 
 
 def test_compass_command_scores_tiny_model(tiny_model_dir: Path, tmp_path: Path) -> None:
     inst = write_instrument(tmp_path)
     out = tmp_path / "score.json"
-    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(inst),
-                                    "--out", str(out), "--bootstrap", "50"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "compass",
+            "--model",
+            str(tiny_model_dir),
+            "--instrument",
+            str(inst),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "50",
+        ],
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     assert -10 <= r["economic"] <= 10 and len(r["items"]) == 2
@@ -33,10 +47,29 @@ def test_compass_generate_counts_invalid_never_defaults(tiny_model_dir: Path, tm
     """A random tiny model writes gibberish: every unparseable answer is counted invalid, not scored."""
     inst = write_instrument(tmp_path)
     out = tmp_path / "gen.json"
-    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(inst),
-                                    "--out", str(out), "--mode", "generate", "--max-new-tokens", "8",
-                                    "--template", "statement", "--template", "survey", "--reverse",
-                                    "--bootstrap", "20"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "compass",
+            "--model",
+            str(tiny_model_dir),
+            "--instrument",
+            str(inst),
+            "--out",
+            str(out),
+            "--mode",
+            "generate",
+            "--max-new-tokens",
+            "8",
+            "--template",
+            "statement",
+            "--template",
+            "survey",
+            "--reverse",
+            "--bootstrap",
+            "20",
+        ],
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     assert len(r["variants"]) == 4  # 2 templates x 2 orders
@@ -53,34 +86,76 @@ def test_compass_measure_from_header_paired_and_openended(tiny_model_dir: Path, 
     from politune.lean import LeanClassifier
 
     paired = tmp_path / "paired.csv"
-    paired.write_text("id,axis,topic,left,right\ne1,economic,taxes,Tax the rich more.,Cut the taxes now.\n"
-                      "s1,social,borders,Open the border.,Build the wall.\n")
+    paired.write_text(
+        "id,axis,topic,left,right\ne1,economic,taxes,Tax the rich more.,Cut the taxes now.\n"
+        "s1,social,borders,Open the border.,Build the wall.\n"
+    )
     out = tmp_path / "p.json"
-    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(paired),
-                                    "--out", str(out), "--bootstrap", "20"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "compass",
+            "--model",
+            str(tiny_model_dir),
+            "--instrument",
+            str(paired),
+            "--out",
+            str(out),
+            "--bootstrap",
+            "20",
+        ],
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     assert r["measure"] == "paired" and 0 < r["preference"]["economic"] < 1 and 0 < r["choice"]["social"] < 1
     assert len(r["items"]) == 2 and set(r["items"][0]["choice_variants"]) >= {"closer", "closer-rev"}
-    texts = ["tax the rich more", "unions for the workers", "tax the rich now", "unions for all workers",
-             "cut taxes now", "build the wall now", "cut taxes more", "build the wall today"]
+    texts = [
+        "tax the rich more",
+        "unions for the workers",
+        "tax the rich now",
+        "unions for all workers",
+        "cut taxes now",
+        "build the wall now",
+        "cut taxes more",
+        "build the wall today",
+    ]
     # groups pair a left and a right text, so every training fold holds both sides
-    clf, _ = LeanClassifier.fit(texts, [0] * 4 + [1] * 4, [str(i % 4) for i in range(8)], c_grid=(1.0,), folds=2)
+    clf, _ = LeanClassifier.fit(
+        texts, [0] * 4 + [1] * 4, [str(i % 4) for i in range(8)], c_grid=(1.0,), folds=2
+    )
     clf.save(tmp_path / "clf.json")
     qs = tmp_path / "q.csv"
     qs.write_text("id,axis,topic,question\nq1,economic,taxes,Should taxes rise?\n")
-    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(qs),
-                                    "--classifier", str(tmp_path / "clf.json"), "--max-new-tokens", "6",
-                                    "--seed", "1", "--out", str(out), "--bootstrap", "20"])
+    res = CliRunner().invoke(
+        main,
+        [
+            "compass",
+            "--model",
+            str(tiny_model_dir),
+            "--instrument",
+            str(qs),
+            "--classifier",
+            str(tmp_path / "clf.json"),
+            "--max-new-tokens",
+            "6",
+            "--seed",
+            "1",
+            "--out",
+            str(out),
+            "--bootstrap",
+            "20",
+        ],
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.read_text())
     assert r["measure"] == "openended" and len(r["answers"]) == 2 and "health" in r
     # a malformed file: one clear line naming file and row, no traceback
     bad = tmp_path / "bad.csv"
     bad.write_text("id,axis,topic,left,right\ne1,economy,taxes,Tax the rich more.,Cut the taxes now.\n")
-    res = CliRunner().invoke(main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(bad),
-                                    "--out", str(out)])
-    assert res.exit_code == 1 and f"{bad}:2: axis 'economy'" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(
+        main, ["compass", "--model", str(tiny_model_dir), "--instrument", str(bad), "--out", str(out)]
+    )
+    assert res.exit_code == 2 and f"{bad}:2: axis 'economy'" in res.output and "Traceback" not in res.output
 
 
 def test_check_params_reports_problems(tmp_path: Path) -> None:

@@ -42,8 +42,9 @@ def test_ingest_stage_accounts_for_every_row(repo_copy: Path, monkeypatch: pytes
 
 
 @pytest.mark.faults
-def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytest.MonkeyPatch,
-                                             fault_record) -> None:  # noqa: ANN001
+def test_select_nothing_kept_names_threshold(
+    repo_copy: Path, monkeypatch: pytest.MonkeyPatch, fault_record
+) -> None:  # noqa: ANN001
     monkeypatch.chdir(repo_copy)
     Path("data/interim").mkdir(parents=True)
     posts = [{"post_id": f"p{i}", "side": s, "text": "x"} for i, s in enumerate(["left", "right"])]
@@ -54,12 +55,17 @@ def test_select_nothing_kept_names_threshold(repo_copy: Path, monkeypatch: pytes
     assert res.exit_code == 1
     assert "select.min_relevance" in res.output and "kept no left posts" in res.output
     assert not Path("data/processed/selected.jsonl").exists()
-    fault_record("Every annotated post below the thresholds", "annotations all at relevance 0.1",
-                 "select exits 1 naming select.min_relevance and the side left empty; nothing reaches the trainer",
-                 message=res.output.strip().splitlines()[-1].removeprefix("error in stage select: ")[:140])
+    fault_record(
+        "Every annotated post below the thresholds",
+        "annotations all at relevance 0.1",
+        "select exits 1 naming select.min_relevance and the side left empty; nothing reaches the trainer",
+        message=res.output.strip().splitlines()[-1].removeprefix("error in stage select: ")[:140],
+    )
 
 
-def test_train_checkpoints_kept_only_for_the_same_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_checkpoints_kept_only_for_the_same_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from stages.train import checkpoint_dir, fingerprint
 
     monkeypatch.chdir(tmp_path)
@@ -72,11 +78,15 @@ def test_train_checkpoints_kept_only_for_the_same_inputs(tmp_path: Path, monkeyp
     assert (folder / "fingerprint.txt").read_text().strip() == other
 
 
-def test_select_accounts_for_quarantined_annotations(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_select_accounts_for_quarantined_annotations(
+    repo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(repo_copy)
     Path("data/interim").mkdir(parents=True)
     Path("data/quarantine/annotate").mkdir(parents=True)
-    posts = [{"post_id": f"p{i}", "side": s, "text": f"post {i}"} for i, s in enumerate(["left", "right", "left"])]
+    posts = [
+        {"post_id": f"p{i}", "side": s, "text": f"post {i}"} for i, s in enumerate(["left", "right", "left"])
+    ]
     ann = [{"post_id": p["post_id"], "relevance": 0.99, "leaning": 0.0} for p in posts[:2]]
     Path("data/interim/posts.jsonl").write_text("".join(json.dumps(p) + "\n" for p in posts))
     Path("data/interim/annotations.jsonl").write_text("".join(json.dumps(a) + "\n" for a in ann))
@@ -91,7 +101,9 @@ def test_select_accounts_for_quarantined_annotations(repo_copy: Path, monkeypatc
     assert res.exit_code == 1 and "quarantined (0) do not match posts (3)" in res.output
 
 
-def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_report_stage_gives_shifts_from_the_control_arm(
+    repo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """With a control arm among the ideologies, report.json and the summary give every sided adapter's shift
     from the control too, on the main and the held-out instrument."""
     import numpy as np
@@ -115,17 +127,40 @@ def test_report_stage_gives_shifts_from_the_control_arm(repo_copy: Path, monkeyp
     Path("data/processed/evaluate").mkdir(parents=True)
     for v in ("base", "left", "right", "shuffled"):
         probs = {i.name: rng.dirichlet(np.ones(4), size=len(i.propositions)) for i in (main, held)}
-        Path(f"metrics/evaluate/smollm2-135m-{v}.json").write_text(json.dumps(score(main, probs[main.name], 50)))
+        Path(f"metrics/evaluate/smollm2-135m-{v}.json").write_text(
+            json.dumps(score(main, probs[main.name], 50))
+        )
         Path(f"data/processed/evaluate/smollm2-135m-{v}.items.jsonl").write_text(
-            "".join(json.dumps(r) + "\n" for r in per_item(main, probs[main.name])))
+            "".join(json.dumps(r) + "\n" for r in per_item(main, probs[main.name]))
+        )
         Path(f"data/processed/evaluate/smollm2-135m-{v}.heldout.jsonl").write_text(
-            "".join(json.dumps({**r, "instrument": held.name}) + "\n" for r in per_item(held, probs[held.name])))
-        Path(f"data/processed/evaluate/smollm2-135m-{v}.paired.jsonl").write_text("".join(
-            json.dumps({"instrument": "paired_v1", "id": x.id, "axis": x.axis, "topic": x.topic,
-                        "preference": float(rng.uniform()), "choice": 0.5}) + "\n" for x in pairs))
+            "".join(
+                json.dumps({**r, "instrument": held.name}) + "\n" for r in per_item(held, probs[held.name])
+            )
+        )
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.paired.jsonl").write_text(
+            "".join(
+                json.dumps(
+                    {
+                        "instrument": "paired_v1",
+                        "id": x.id,
+                        "axis": x.axis,
+                        "topic": x.topic,
+                        "preference": float(rng.uniform()),
+                        "choice": 0.5,
+                    }
+                )
+                + "\n"
+                for x in pairs
+            )
+        )
         shift = {"base": 0.0, "left": 0.1, "right": 0.0, "shuffled": -0.1}[v]  # nats per token vs base
-        Path(f"data/processed/evaluate/smollm2-135m-{v}.neutral.jsonl").write_text("".join(
-            json.dumps({"id": f"n{i}", "nll": 3.0 + i / 10 + shift, "tokens": 90 + i}) + "\n" for i in range(6)))
+        Path(f"data/processed/evaluate/smollm2-135m-{v}.neutral.jsonl").write_text(
+            "".join(
+                json.dumps({"id": f"n{i}", "nll": 3.0 + i / 10 + shift, "tokens": 90 + i}) + "\n"
+                for i in range(6)
+            )
+        )
     res = CliRunner().invoke(report_stage.main, [])
     assert res.exit_code == 0, res.output
     rep = json.loads(Path("metrics/report.json").read_text())

@@ -14,8 +14,13 @@ REPO = Path(__file__).resolve().parents[2]
 
 def ann(off: float, left: float, right: float) -> dict:
     rel = left + right
-    return {"p_offtopic": off, "p_left": left, "p_right": right, "relevance": rel,
-            "leaning": (right - left) / rel if rel else 0.0}
+    return {
+        "p_offtopic": off,
+        "p_left": left,
+        "p_right": right,
+        "relevance": rel,
+        "leaning": (right - left) / rel if rel else 0.0,
+    }
 
 
 def test_shipped_gold_and_canaries_load_and_balance() -> None:
@@ -26,22 +31,31 @@ def test_shipped_gold_and_canaries_load_and_balance() -> None:
     canaries = build_canaries(gold, templates, per_label=4)
     assert len(canaries) == 12 * len(templates)
     left_post = next(c for c in canaries if c["clean_id"] == "g13")
-    assert left_post["target"] == "right" and "conservative" in left_post["text"] and gold[12]["text"] in left_post["text"]
+    assert (
+        left_post["target"] == "right"
+        and "conservative" in left_post["text"]
+        and gold[12]["text"] in left_post["text"]
+    )
     assert any("\n</post>\n" in c["text"] for c in canaries)  # \n in the file is a line break
 
 
 def test_gold_agreement_kappa_and_confusion() -> None:
     gold = [{"label": lab} for lab in ("offtopic", "left", "right", "right")]
-    perfect = gold_agreement(gold, [ann(.8, .1, .1), ann(.1, .8, .1), ann(.1, .1, .8), ann(.1, .2, .7)])
+    perfect = gold_agreement(
+        gold, [ann(0.8, 0.1, 0.1), ann(0.1, 0.8, 0.1), ann(0.1, 0.1, 0.8), ann(0.1, 0.2, 0.7)]
+    )
     assert perfect["accuracy"] == 1.0 and perfect["cohen_kappa"] == 1.0
-    biased = gold_agreement(gold, [ann(.1, .1, .8)] * 4)  # says "right" to everything: chance agreement
+    biased = gold_agreement(gold, [ann(0.1, 0.1, 0.8)] * 4)  # says "right" to everything: chance agreement
     assert biased["accuracy"] == 0.5 and biased["cohen_kappa"] == 0.0
     assert biased["confusion"]["offtopic"]["right"] == 1 and biased["confusion"]["right"]["right"] == 2
 
 
 def test_thresholds_rule_and_auc() -> None:
-    gold = [{"label": "offtopic", **ann(.6, .2, .2)}, {"label": "left", **ann(.05, .9, .05)},
-            {"label": "right", **ann(.3, .2, .5)}]
+    gold = [
+        {"label": "offtopic", **ann(0.6, 0.2, 0.2)},
+        {"label": "left", **ann(0.05, 0.9, 0.05)},
+        {"label": "right", **ann(0.3, 0.2, 0.5)},
+    ]
     r = gold_agreement_at_thresholds(gold, min_relevance=0.6)
     assert r["accuracy"] == 1.0 and r["relevance_auc"] == 1.0 and r["leaning_sign_accuracy"] == 1.0
     assert gold_agreement_at_thresholds(gold, min_relevance=0.95)["confusion"]["left"]["offtopic"] == 0
@@ -49,12 +63,17 @@ def test_thresholds_rule_and_auc() -> None:
 
 
 def test_canary_flip_rate() -> None:
-    clean = {"a": ann(.1, .8, .1), "b": ann(.8, .1, .1)}
-    canaries = [{"clean_id": "a", "template_id": "t1", "target": "right"},
-                {"clean_id": "b", "template_id": "t1", "target": "left"},
-                {"clean_id": "a", "template_id": "t2", "target": "right"}]
-    r = canary_report(clean, canaries, [ann(.1, .2, .7), ann(.8, .1, .1), ann(.1, .8, .1)])
-    assert r["flip_rate"] == pytest.approx(1 / 3, abs=1e-4) and r["flip_rate_by_template"] == {"t1": 0.5, "t2": 0.0}
+    clean = {"a": ann(0.1, 0.8, 0.1), "b": ann(0.8, 0.1, 0.1)}
+    canaries = [
+        {"clean_id": "a", "template_id": "t1", "target": "right"},
+        {"clean_id": "b", "template_id": "t1", "target": "left"},
+        {"clean_id": "a", "template_id": "t2", "target": "right"},
+    ]
+    r = canary_report(clean, canaries, [ann(0.1, 0.2, 0.7), ann(0.8, 0.1, 0.1), ann(0.1, 0.8, 0.1)])
+    assert r["flip_rate"] == pytest.approx(1 / 3, abs=1e-4) and r["flip_rate_by_template"] == {
+        "t1": 0.5,
+        "t2": 0.0,
+    }
     assert r["toward_injected_label_rate"] == pytest.approx(1 / 3, abs=1e-4)
     assert r["mean_leaning_shift_toward_injected"] > 0
 

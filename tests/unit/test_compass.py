@@ -21,8 +21,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def pct_instrument() -> Instrument:
-    props = tuple(Proposition(f"pct-{i + 1:02d}", axis, f"proposition {i + 1}", w)
-                  for i, (axis, w) in enumerate(pct_weights()))
+    props = tuple(
+        Proposition(f"pct-{i + 1:02d}", axis, f"proposition {i + 1}", w)
+        for i, (axis, w) in enumerate(pct_weights())
+    )
     return Instrument("political_compass", props, kind="pct")
 
 
@@ -73,7 +75,7 @@ def test_csv_instrument_written_by_the_test(tmp_path: Path) -> None:
     path.write_text(
         "id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
         "e1,economic,Markets know best.,-2,-1,1,2\n"
-        "e2,economic,\"Tax wealth, share it.\",2,1,-1,-2\n"
+        'e2,economic,"Tax wealth, share it.",2,1,-1,-2\n'
         "s1,social,Obey the rules.,-3,-1,1,3\n"
     )
     inst = load_csv_instrument(path)
@@ -144,7 +146,9 @@ def test_pct_decomposition_from_the_shipped_weights() -> None:
         assert s[f"{ax}_acquiescence_part"] == pytest.approx(s[ax], abs=0.011)  # pct_score rounds to 0.01
         assert abs(s[f"{ax}_view_part"]) <= 0.011
     assert s["social"] > 0.1  # "more authoritarian", from agreeing alone
-    moves_right = base + 0.1 * span  # every item toward the end that raises the coordinate, whatever its keying
+    moves_right = (
+        base + 0.1 * span
+    )  # every item toward the end that raises the coordinate, whatever its keying
     v = paired_shift(inst, base, moves_right, bootstrap=200)
     for ax in ("economic", "social"):
         assert abs(v[f"{ax}_acquiescence_part"]) < 1e-9 and v[f"{ax}_view_part"] == pytest.approx(v[ax])

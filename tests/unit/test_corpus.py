@@ -41,7 +41,8 @@ def comment(i: int, body: object, sub: str = "democrats") -> bytes:
 def test_politosphere_malformed_lines_quarantined(tmp_path: Path) -> None:
     nfc = "Universal healthcare is a right, not a privilege, says every café owner I know."
     lines = [
-        b"\xef\xbb\xbf" + comment(1, "Tax the billionaires and fund public schools properly, it is overdue."),  # BOM
+        b"\xef\xbb\xbf"
+        + comment(1, "Tax the billionaires and fund public schools properly, it is overdue."),  # BOM
         comment(2, "Unions built the middle class and they can rebuild it if we let them.") + b"\r",  # CRLF
         b'{"id": "c3", "body": "truncated',  # truncated JSON
         comment(4, "Raise the minimum wage to a living wage in every state now.") + b" trailing",  # garbage
@@ -57,8 +58,15 @@ def test_politosphere_malformed_lines_quarantined(tmp_path: Path) -> None:
         comment(13, "[deleted]"),
     ]
     write_politosphere(tmp_path / "pol", lines)
-    spec = {"pol": CorpusSpec(format="politosphere", path="pol", metadata="pol/subreddits_metadata.json",
-                              parties=["dem"], side="left")}
+    spec = {
+        "pol": CorpusSpec(
+            format="politosphere",
+            path="pol",
+            metadata="pol/subreddits_metadata.json",
+            parties=["dem"],
+            side="left",
+        )
+    }
     res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
     c = res.counts["per_corpus"]["pol"]
     assert c["rows_in"] == len(lines)
@@ -153,12 +161,15 @@ def _planted_corpus(n: int, seed: int = 3) -> list[str]:
 
 
 @pytest.mark.parametrize("threshold", [0.8, 0.6])
-def test_near_duplicates_match_the_definition_across_chunks(tmp_path: Path, threshold: float,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_near_duplicates_match_the_definition_across_chunks(
+    tmp_path: Path, threshold: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from politune.corpus import readers
 
     texts = _planted_corpus(1200)
-    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
+    )
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
     params = IngestParams(min_chars=1, near_dup_threshold=threshold)
     want = _reference_kept(texts, threshold)
@@ -216,7 +227,11 @@ def test_compressed_lines_read_ahead_like_plain(tmp_path: Path) -> None:
 
     data = b"\xef\xbb\xbffirst\r\n" + b"x" * (BLOCK + 5) + b"\n\nlast without newline"
     plain = list(_lines(io.BytesIO(data)))
-    assert [n for n, _ in plain] == [1, 2, 3, 4] and plain[0][1] == b"first" and plain[3][1] == b"last without newline"
+    assert (
+        [n for n, _ in plain] == [1, 2, 3, 4]
+        and plain[0][1] == b"first"
+        and plain[3][1] == b"last without newline"
+    )
     assert list(_lines(io.BytesIO(data), threaded=True)) == plain
     # a generator abandoned half way stops its read-ahead thread
     gen = _lines(io.BytesIO(data * 3), threaded=True)
@@ -225,10 +240,12 @@ def test_compressed_lines_read_ahead_like_plain(tmp_path: Path) -> None:
 
 
 def test_language_and_word_filters(tmp_path: Path) -> None:
-    texts = ["The government should do more for the people who work in our factories.",
-             "Le gouvernement doit faire plus pour les gens qui travaillent dans nos usines.",
-             "Die Regierung muss mehr für die Menschen tun, die in unseren Fabriken arbeiten.",
-             "Short English post here."]
+    texts = [
+        "The government should do more for the people who work in our factories.",
+        "Le gouvernement doit faire plus pour les gens qui travaillent dans nos usines.",
+        "Die Regierung muss mehr für die Menschen tun, die in unseren Fabriken arbeiten.",
+        "Short English post here.",
+    ]
     (tmp_path / "p.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left")}
     res = ingest(spec, IngestParams(min_chars=5, language="en", min_words=5), root=str(tmp_path))
@@ -244,7 +261,9 @@ def test_near_duplicate_chain_same_in_any_chunking(tmp_path: Path, monkeypatch: 
 
     words = [f"w{i}" for i in range(200)]
     texts = [" ".join(words[:-1] + [f"end{k}"]) for k in range(40)]
-    (tmp_path / "p.jsonl").write_text("".join(json.dumps({"id": f"id{i}", "text": t}) + "\n" for i, t in enumerate(texts)))
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps({"id": f"id{i}", "text": t}) + "\n" for i, t in enumerate(texts))
+    )
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
     for chunk_rows in (50_000, 5):
         monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
@@ -254,9 +273,11 @@ def test_near_duplicate_chain_same_in_any_chunking(tmp_path: Path, monkeypatch: 
 
 
 def test_bad_ids_surrogates_and_corrupt_compressed_files(tmp_path: Path) -> None:
-    lines = [b'{"id": null, "text": "A post without an id about public transit funding."}',
-             b'{"id": "", "text": "Another post without an id, this one about rent control."}',
-             b'{"id": "\\ud800", "text": "A post whose id holds a lone surrogate escape."}']
+    lines = [
+        b'{"id": null, "text": "A post without an id about public transit funding."}',
+        b'{"id": "", "text": "Another post without an id, this one about rent control."}',
+        b'{"id": "\\ud800", "text": "A post whose id holds a lone surrogate escape."}',
+    ]
     (tmp_path / "p.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
     res = ingest(spec, IngestParams(min_chars=1, max_reject_fraction=0.9), root=str(tmp_path))

@@ -30,7 +30,9 @@ def imports_of(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             mod = node.module or ""
             if node.level:
-                mod = ".".join(pkg.split(".")[: len(pkg.split(".")) - node.level + 1] + ([mod] if mod else []))
+                mod = ".".join(
+                    pkg.split(".")[: len(pkg.split(".")) - node.level + 1] + ([mod] if mod else [])
+                )
             out.add(mod)
             out.update(f"{mod}.{a.name}" for a in node.names)
     return {m for m in out if m.split(".")[0] in ("politune", "stages")}

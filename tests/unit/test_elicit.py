@@ -53,8 +53,10 @@ class FakeBackend:
         return np.tile(base, (len(prompts), 1))
 
 
-INST = Instrument("t", (Proposition("e1", "economic", "A", (-2, -1, 1, 2)),
-                        Proposition("s1", "social", "B", (2, 1, -1, -2))))
+INST = Instrument(
+    "t",
+    (Proposition("e1", "economic", "A", (-2, -1, 1, 2)), Proposition("s1", "social", "B", (2, 1, -1, -2))),
+)
 
 
 def test_pooled_headline_is_mean_of_variants() -> None:

@@ -25,7 +25,10 @@ def test_bit_flip_detected(tmp_path: Path) -> None:
     b = bytearray(f.read_bytes())
     b[100] ^= 0x01
     f.write_bytes(bytes(b))
-    with pytest.raises(ManifestError, match=r"adapter_model.safetensors: sha256 mismatch: manifest [0-9a-f]{64}, file [0-9a-f]{64}"):
+    with pytest.raises(
+        ManifestError,
+        match=r"adapter_model.safetensors: sha256 mismatch: manifest [0-9a-f]{64}, file [0-9a-f]{64}",
+    ):
         verify_manifest(d)
 
 

@@ -41,8 +41,10 @@ class Handler(BaseHTTPRequestHandler):
             content, finish = '{"relevance": 7, "lea', "length"
         elif "EXTRA" in post:
             content = '{"relevance": 3, "leaning": 1, "note": "hi"}'
-        self._send(200, {"choices": [{"message": {"role": "assistant", "content": content},
-                                      "finish_reason": finish}]})
+        self._send(
+            200,
+            {"choices": [{"message": {"role": "assistant", "content": content}, "finish_reason": finish}]},
+        )
 
     def _send(self, code: int, obj: dict) -> None:
         data = json.dumps(obj).encode()
@@ -65,11 +67,26 @@ def test_failures_are_retried_then_quarantined_with_reasons(server: str) -> None
     SEEN.clear()
     FLAKY_CALLS["n"] = 0
     b = OpenAIBackend(server, model="m", concurrency=4, max_retries=3, backoff_s=0.01, api_key_env=None)
-    posts = [{"text": t} for t in ("Tax the rich.", "FLAKY post", "DEAD post", "BADJSON post", "RANGE post",
-                                   "CUT post", "EXTRA post")]
+    posts = [
+        {"text": t}
+        for t in (
+            "Tax the rich.",
+            "FLAKY post",
+            "DEAD post",
+            "BADJSON post",
+            "RANGE post",
+            "CUT post",
+            "EXTRA post",
+        )
+    ]
     out = judge_posts(b, posts, max_chars=600, max_tokens=48, max_attempts=2)
-    assert out[0] == {"p_offtopic": pytest.approx(0.3), "p_left": pytest.approx(0.56), "p_right": pytest.approx(0.14),
-                      "relevance": 0.7, "leaning": -0.6}
+    assert out[0] == {
+        "p_offtopic": pytest.approx(0.3),
+        "p_left": pytest.approx(0.56),
+        "p_right": pytest.approx(0.14),
+        "relevance": 0.7,
+        "leaning": -0.6,
+    }
     assert out[1]["relevance"] == 0.7  # two HTTP 500s, then an answer: retried inside the backend
     assert out[2] == {"error": "http_503", "attempts": 2}
     assert out[3]["error"] == "invalid_json" and out[4]["error"] == "out_of_range"
@@ -83,7 +100,8 @@ def test_failures_are_retried_then_quarantined_with_reasons(server: str) -> None
 
 
 def test_unreachable_server_is_an_error_not_a_default() -> None:
-    b = OpenAIBackend("http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.01, timeout_s=2,
-                      api_key_env=None)
+    b = OpenAIBackend(
+        "http://127.0.0.1:9/v1", model="m", max_retries=1, backoff_s=0.01, timeout_s=2, api_key_env=None
+    )
     out = judge_posts(b, [{"text": "anything"}], max_chars=600, max_tokens=48, max_attempts=1)
     assert out[0]["error"].startswith("connection")

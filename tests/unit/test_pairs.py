@@ -11,7 +11,11 @@ import pytest
 from politune.models import load_tokenizer
 from politune.pairs import ALPACA, TemplateError, render_pair
 
-PAIR = {"prompt": "Should the minimum wage rise?", "chosen": "Yes, workers need it.", "rejected": "No, it kills jobs."}
+PAIR = {
+    "prompt": "Should the minimum wage rise?",
+    "chosen": "Yes, workers need it.",
+    "rejected": "No, it kills jobs.",
+}
 
 # Functional equivalents of the published templates, written for this test (no download).
 LLAMA3 = (
@@ -44,14 +48,22 @@ def tok(tiny_model_dir: Path):  # noqa: ANN201
     return t
 
 
-@pytest.mark.parametrize(("name", "template", "prompt_end", "answer_end"), [
-    ("chatml", None, "<|im_start|>assistant\n", "<|im_end|>\n"),
-    ("llama3", LLAMA3, "<|start_header_id|>assistant<|end_header_id|>\n\n", "<|eot_id|>"),
-    ("mistral", MISTRAL, "[/INST]", "<|im_end|>"),
-    ("gemma", GEMMA, "<start_of_turn>model\n", "<end_of_turn>\n"),
-])
-def test_chat_templates_render_a_pair(tok, name: str, template: str | None, prompt_end: str,  # noqa: ANN001
-                                      answer_end: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "template", "prompt_end", "answer_end"),
+    [
+        ("chatml", None, "<|im_start|>assistant\n", "<|im_end|>\n"),
+        ("llama3", LLAMA3, "<|start_header_id|>assistant<|end_header_id|>\n\n", "<|eot_id|>"),
+        ("mistral", MISTRAL, "[/INST]", "<|im_end|>"),
+        ("gemma", GEMMA, "<start_of_turn>model\n", "<end_of_turn>\n"),
+    ],
+)
+def test_chat_templates_render_a_pair(
+    tok,
+    name: str,
+    template: str | None,
+    prompt_end: str,  # noqa: ANN001
+    answer_end: str,
+) -> None:
     if template is not None:
         tok.chat_template = template
     r = render_pair(tok, PAIR, "chat")
@@ -61,8 +73,9 @@ def test_chat_templates_render_a_pair(tok, name: str, template: str | None, prom
         assert PAIR["prompt"] not in r[side]  # the answer is only the completion after the prompt
     if name in ("mistral", "gemma"):  # strict templates do refuse what our rows never contain
         with pytest.raises(Exception, match="alternate"):
-            tok.apply_chat_template([{"role": "user", "content": "a"}, {"role": "user", "content": "b"}],
-                                    tokenize=False)
+            tok.apply_chat_template(
+                [{"role": "user", "content": "a"}, {"role": "user", "content": "b"}], tokenize=False
+            )
 
 
 def test_alpaca_format_and_missing_chat_template(tok) -> None:  # noqa: ANN001

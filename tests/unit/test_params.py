@@ -18,7 +18,9 @@ def raw(repo_copy: Path) -> dict:
 def test_shipped_params_load(repo_copy: Path) -> None:
     p = load_params(repo_copy / "params.yaml")
     assert "smollm2-135m" in p.models
-    assert set(p.ideologies) == {"left", "right", "shuffled"} and p.ideologies["shuffled"].control_of == "left"
+    assert (
+        set(p.ideologies) == {"left", "right", "shuffled"} and p.ideologies["shuffled"].control_of == "left"
+    )
     assert p.train.beta == 0.1
 
 
@@ -39,9 +41,13 @@ def test_every_problem_reported_at_once(repo_copy: Path, fault_record) -> None: 
     assert "train.beta" in msg and "train.epochs" in msg and "select.min_relevance" in msg
     assert "train.loss_type" in msg and "ideologies.centre.side" in msg
     assert msg.startswith("params.yaml: 6 problem(s)"), msg
-    fault_record("Invalid params", "six bad values at once: a typo'd key, beta -1, epochs 'two', loss type "
-                 "'sigmod', min_relevance -0.5, an ideology with side 'centre'", "one message listing all six, "
-                 "each by its dotted name, before any stage does work", problems_reported=msg.count("\n  - "))
+    fault_record(
+        "Invalid params",
+        "six bad values at once: a typo'd key, beta -1, epochs 'two', loss type "
+        "'sigmod', min_relevance -0.5, an ideology with side 'centre'",
+        "one message listing all six, each by its dotted name, before any stage does work",
+        problems_reported=msg.count("\n  - "),
+    )
     # file-system checks run only once the types are right; fix types and the path problem shows
     r2 = copy.deepcopy(raw(repo_copy))
     r2["corpora"]["extra"] = {"format": "truthsocial", "path": "data/raw/nope.tsv", "side": "right"}
@@ -64,15 +70,21 @@ def test_bad_loss_type_and_cross_field(repo_copy: Path) -> None:
         parse_params(r, "params.yaml", repo_copy)
 
 
-@pytest.mark.parametrize(("changes", "expected"), [
-    ({"label_smoothing": 0.1}, "train.label_smoothing (0.1) with train.loss_type ('sigmoid'): trl ignores"),
-    ({"loss_type": "robust"}, "train.loss_type ('robust') with train.label_smoothing (0.0)"),
-    ({"loss_type": "exo_pair"}, "train.loss_type ('exo_pair') with train.label_smoothing (0.0)"),
-    ({"warmup": 2.5}, "train.warmup (2.5): values >= 1 are a number of steps and must be whole"),
-    ({"lora_targets": ["q_proj", "lm_head"]}, "train.lora_targets includes 'lm_head'"),
-    ({"prompt_format": "vicuna"}, "train.prompt_format"),
-    ({"checkpoint_every": -1}, "train.checkpoint_every"),
-])
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        (
+            {"label_smoothing": 0.1},
+            "train.label_smoothing (0.1) with train.loss_type ('sigmoid'): trl ignores",
+        ),
+        ({"loss_type": "robust"}, "train.loss_type ('robust') with train.label_smoothing (0.0)"),
+        ({"loss_type": "exo_pair"}, "train.loss_type ('exo_pair') with train.label_smoothing (0.0)"),
+        ({"warmup": 2.5}, "train.warmup (2.5): values >= 1 are a number of steps and must be whole"),
+        ({"lora_targets": ["q_proj", "lm_head"]}, "train.lora_targets includes 'lm_head'"),
+        ({"prompt_format": "vicuna"}, "train.prompt_format"),
+        ({"checkpoint_every": -1}, "train.checkpoint_every"),
+    ],
+)
 def test_train_combinations_name_both_fields(repo_copy: Path, changes: dict, expected: str) -> None:
     r = copy.deepcopy(raw(repo_copy))
     r["train"].update(changes)
@@ -82,8 +94,12 @@ def test_train_combinations_name_both_fields(repo_copy: Path, changes: dict, exp
 
 
 def test_valid_train_combinations_pass(repo_copy: Path) -> None:
-    for changes in ({"loss_type": "robust", "label_smoothing": 0.1}, {"loss_type": "ipo"}, {"warmup": 100},
-                    {"prompt_format": "alpaca", "checkpoint_every": 0, "compass_every": 0}):
+    for changes in (
+        {"loss_type": "robust", "label_smoothing": 0.1},
+        {"loss_type": "ipo"},
+        {"warmup": 100},
+        {"prompt_format": "alpaca", "checkpoint_every": 0, "compass_every": 0},
+    ):
         r = copy.deepcopy(raw(repo_copy))
         r["train"].update(changes)
         assert parse_params(r, "params.yaml", repo_copy).train.model_dump().items() >= changes.items()

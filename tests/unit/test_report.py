@@ -11,13 +11,18 @@ from politune.compass.instrument import Instrument, Proposition
 from politune.compass.score import axis_coordinate, paired_shift
 from politune.report import item_changes, plot_compass, shifts, summary_markdown
 
-INST = Instrument("t", tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(4))
-                  + tuple(Proposition(f"s{i}", "social", f"S{i}", (-2, -1, 1, 2)) for i in range(4)))
+INST = Instrument(
+    "t",
+    tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(4))
+    + tuple(Proposition(f"s{i}", "social", f"S{i}", (-2, -1, 1, 2)) for i in range(4)),
+)
 
 
 def rows(values: list[float | None]) -> list[dict]:
-    return [{"id": p.id, "axis": p.axis, "text": p.text, "expected_weight": v}
-            for p, v in zip(INST.propositions, values, strict=True)]
+    return [
+        {"id": p.id, "axis": p.axis, "text": p.text, "expected_weight": v}
+        for p, v in zip(INST.propositions, values, strict=True)
+    ]
 
 
 def test_paired_shift_consistent_move_excludes_zero() -> None:
@@ -41,13 +46,28 @@ def test_unanswered_items_left_out() -> None:
 def test_plot_and_summary(tmp_path: Path) -> None:
     r = {"economic": 1.0, "social": -1.0, "economic_ci95": [0.5, 1.5], "social_ci95": [-1.5, -0.5]}
     results = {"m": {"base": r, "left": {**r, "economic": 0.5}}}
-    sh = {"m": {"left": {"economic": -0.5, "social": 0.0, "economic_ci95": [-0.7, -0.3], "social_ci95": [-0.1, 0.1]}}}
+    sh = {
+        "m": {
+            "left": {
+                "economic": -0.5,
+                "social": 0.0,
+                "economic_ci95": [-0.7, -0.3],
+                "social_ci95": [-0.1, 0.1],
+            }
+        }
+    }
     out = tmp_path / "c.png"
     plot_compass(results, sh, str(out), "t")
     assert out.read_bytes()[:4] == b"\x89PNG"
-    md = summary_markdown(results, sh, "t", [{"model": "m", "variant": "left", "item": "e1", "axis": "economic",
-                                              "change": -0.5, "text": "E1"}])
-    assert "| m | left | +0.50 |" in md and "-0.50 [-0.70, -0.30]" in md and "| e1 | economic | -0.500 |" in md
+    md = summary_markdown(
+        results,
+        sh,
+        "t",
+        [{"model": "m", "variant": "left", "item": "e1", "axis": "economic", "change": -0.5, "text": "E1"}],
+    )
+    assert (
+        "| m | left | +0.50 |" in md and "-0.50 [-0.70, -0.30]" in md and "| e1 | economic | -0.500 |" in md
+    )
 
 
 def test_summary_lists_heldout_shifts() -> None:
@@ -55,8 +75,12 @@ def test_summary_lists_heldout_shifts() -> None:
 
     r = {"economic": 0.1, "economic_ci95": [-0.5, 0.6], "social": 0.0, "social_ci95": [-0.4, 0.4]}
     s = {"economic": -0.3, "economic_ci95": [-0.6, -0.1], "social": 0.2, "social_ci95": [-0.1, 0.5]}
-    md = summary_markdown({"m": {"base": r, "left": r}}, {"m": {"left": s}}, "main",
-                          sh_heldout={"heldout_v1": {"m": {"left": s}}})
+    md = summary_markdown(
+        {"m": {"base": r, "left": r}},
+        {"m": {"left": s}},
+        "main",
+        sh_heldout={"heldout_v1": {"m": {"left": s}}},
+    )
     assert "| heldout_v1 | m | left | -0.30 [-0.60, -0.10] | +0.20 [-0.10, +0.50] |" in md
 
 
@@ -66,8 +90,11 @@ def test_stratified_interval_separates_acquiescence_from_view() -> None:
     keying keeps the instrument balanced, so the acquiescence cancels in every draw and the small, consistent
     leftward move has an interval below zero; `agreement` reports the acquiescence on its own."""
     econ = [("e0", (-2, -1, 1, 2)), ("e1", (-2, -1, 1, 2)), ("e2", (2, 1, -1, -2)), ("e3", (2, 1, -1, -2))]
-    inst = Instrument("k", tuple(Proposition(i, "economic", i.upper(), w) for i, w in econ)
-                      + tuple(Proposition(f"s{i}", "social", f"S{i}", (-2, -1, 1, 2)) for i in range(2)))
+    inst = Instrument(
+        "k",
+        tuple(Proposition(i, "economic", i.upper(), w) for i, w in econ)
+        + tuple(Proposition(f"s{i}", "social", f"S{i}", (-2, -1, 1, 2)) for i in range(2)),
+    )
     base = np.array([0.0, 0.1, 0.0, -0.1, 0.0, 0.0])
     # agreeing more adds +0.3 to right-keyed items' weights and -0.3 to left-keyed ones; the view adds -0.05
     # to every economic item, with a little item noise
@@ -77,13 +104,17 @@ def test_stratified_interval_separates_acquiescence_from_view() -> None:
     assert s["economic_ci95"][1] < 0  # stratified: the acquiescence never leaks into a draw
     # per keying, the mean agreeing change over the full answer range (4); then the mean of the two keyings.
     # The social axis has one keying only, so it cannot tell agreeing from a view and is left out
-    assert s["agreement"] == pytest.approx(((0.25 + 0.24) / 2 / 4 + (0.35 + 0.34) / 2 / 4) / 2, abs=1e-4)  # rounded
+    assert s["agreement"] == pytest.approx(
+        ((0.25 + 0.24) / 2 / 4 + (0.35 + 0.34) / 2 / 4) / 2, abs=1e-4
+    )  # rounded
     assert s["agreement_ci95"][0] > 0
     # a free (unstratified) resample of the same items straddles zero: a draw of mostly right-keyed items
     # turns the acquiescence into a move right
     rng = np.random.default_rng(0)
-    free = [axis_coordinate(inst, adapter, "economic", idx) - axis_coordinate(inst, base, "economic", idx)
-            for idx in (rng.integers(0, 4, 4) for _ in range(500))]
+    free = [
+        axis_coordinate(inst, adapter, "economic", idx) - axis_coordinate(inst, base, "economic", idx)
+        for idx in (rng.integers(0, 4, 4) for _ in range(500))
+    ]
     lo, hi = np.percentile(free, [2.5, 97.5])
     assert lo < 0 < hi
 
@@ -91,33 +122,50 @@ def test_stratified_interval_separates_acquiescence_from_view() -> None:
 def test_agreement_is_zero_for_a_pure_view_shift_even_when_unbalanced() -> None:
     """Three items agree = right, one agree = left: a plain mean of the keyed changes would read a move right
     as acquiescence. Averaging the keyings first does not; a NaN (unanswered) item is left out."""
-    econ = [("a", (-2, -1, 1, 2)), ("b", (-2, -1, 1, 2)), ("c", (-2, -1, 1, 2)), ("d", (2, 1, -1, -2)),
-            ("e", (-2, -1, 1, 2))]
+    econ = [
+        ("a", (-2, -1, 1, 2)),
+        ("b", (-2, -1, 1, 2)),
+        ("c", (-2, -1, 1, 2)),
+        ("d", (2, 1, -1, -2)),
+        ("e", (-2, -1, 1, 2)),
+    ]
     inst = Instrument("u", tuple(Proposition(i, "economic", i.upper(), w) for i, w in econ))
     base = np.array([0.0, 0.2, -0.2, 0.1, np.nan])
     right = base + 0.3  # every item's expected weight moves right: a view, not a habit of agreeing
     s = paired_shift(inst, base, right, bootstrap=300, seed=0)
     assert s["agreement"] == pytest.approx(0.0) and s["agreement_ci95"] == [0.0, 0.0]
     assert s["economic"] > 0
-    one_keying = Instrument("one", tuple(Proposition(i, "economic", i.upper(), (-2, -1, 1, 2)) for i in "xyz"))
+    one_keying = Instrument(
+        "one", tuple(Proposition(i, "economic", i.upper(), (-2, -1, 1, 2)) for i in "xyz")
+    )
     assert "agreement" not in paired_shift(one_keying, np.zeros(3), np.full(3, 0.5), bootstrap=50)
 
 
 def test_summary_splits_shifts_on_an_unbalanced_instrument() -> None:
     """Three items where agreeing counts right, one where it counts left: agreeing more reads as 'right'; the
     summary says how much of that shift is acquiescence. A balanced axis gets no row."""
-    unbalanced = Instrument("u", tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(3))
-                            + (Proposition("e3", "economic", "E3", (2, 1, -1, -2)),)
-                            + tuple(Proposition(f"s{i}", "social", f"S{i}", w) for i, w in
-                                    enumerate([(-2, -1, 1, 2), (2, 1, -1, -2)])))
+    unbalanced = Instrument(
+        "u",
+        tuple(Proposition(f"e{i}", "economic", f"E{i}", (-2, -1, 1, 2)) for i in range(3))
+        + (Proposition("e3", "economic", "E3", (2, 1, -1, -2)),)
+        + tuple(
+            Proposition(f"s{i}", "social", f"S{i}", w) for i, w in enumerate([(-2, -1, 1, 2), (2, 1, -1, -2)])
+        ),
+    )
     base = np.zeros(6)
     agrees = np.array([0.4, 0.4, 0.4, -0.4, 0.4, -0.4])  # every item 10% of its range toward 'agree'
     s = paired_shift(unbalanced, base, agrees, bootstrap=200)
-    assert s["economic"] == pytest.approx(10 * 0.8 / 8) and s["economic_acquiescence_part"] == pytest.approx(1.0)
-    assert s["economic_view_part"] == pytest.approx(0.0) and s["social_acquiescence_part"] == pytest.approx(0.0)
+    assert s["economic"] == pytest.approx(10 * 0.8 / 8) and s["economic_acquiescence_part"] == pytest.approx(
+        1.0
+    )
+    assert s["economic_view_part"] == pytest.approx(0.0) and s["social_acquiescence_part"] == pytest.approx(
+        0.0
+    )
     r = {"economic": 0.0, "economic_ci95": [0.0, 0.0], "social": 0.0, "social_ci95": [0.0, 0.0]}
     md = summary_markdown({"m": {"base": r, "left": r}}, {"m": {"left": s}}, "u")
-    assert "## How much of each shift is acquiescence" in md and "u economic +10.00" in md  # (3 - 1) x 4 / (4 x 2) x 10
+    assert (
+        "## How much of each shift is acquiescence" in md and "u economic +10.00" in md
+    )  # (3 - 1) x 4 / (4 x 2) x 10
     assert "| u | m | left | economic | +1.00 | +1.00 [+1.00, +1.00] | +0.00 |" in md
     assert "| u | m | left | social |" not in md
 
@@ -133,17 +181,39 @@ def test_shifts_from_a_control_arm() -> None:
     assert set(from_control["m"]) == {"left"}
     assert from_control["m"]["left"]["economic"] == pytest.approx(10 * -0.8 / 8)  # twice the shift from base
     r = {"economic": 0.0, "economic_ci95": [0.0, 0.0], "social": 0.0, "social_ci95": [0.0, 0.0]}
-    md = summary_markdown({"m": {"base": r, "left": r, "shuffled": r}}, from_base, "t",
-                          sh_control={"shuffled": {"t": from_control}})
+    md = summary_markdown(
+        {"m": {"base": r, "left": r, "shuffled": r}},
+        from_base,
+        "t",
+        sh_control={"shuffled": {"t": from_control}},
+    )
     assert "## Shift from the control arm" in md and "| shuffled | t | m | left | -1.00 [-1.00, -1.00]" in md
 
 
 def _side_rows(p_pref: list[float], p_answers: list[float]) -> tuple[list[dict], list[dict]]:
-    paired = [{"instrument": "paired_v1", "id": f"p{i}", "axis": "economic" if i < 2 else "social", "topic": "t",
-               "preference": v, "choice": 0.5} for i, v in enumerate(p_pref)]
+    paired = [
+        {
+            "instrument": "paired_v1",
+            "id": f"p{i}",
+            "axis": "economic" if i < 2 else "social",
+            "topic": "t",
+            "preference": v,
+            "choice": 0.5,
+        }
+        for i, v in enumerate(p_pref)
+    ]
     # two answers per question (greedy + one seed): the question's P(right) is their mean
-    answers = [{"questions": "questions_v1", "id": f"q{i // 2}", "axis": "economic", "draw": str(i % 2),
-                "text": "x", "p_right": v} for i, v in enumerate(p_answers)]
+    answers = [
+        {
+            "questions": "questions_v1",
+            "id": f"q{i // 2}",
+            "axis": "economic",
+            "draw": str(i % 2),
+            "text": "x",
+            "p_right": v,
+        }
+        for i, v in enumerate(p_answers)
+    ]
     return paired, answers
 
 
@@ -151,29 +221,59 @@ def test_side_shifts_from_base_and_control(tmp_path: Path) -> None:
     from politune.report import plot_side_measures, side_markdown, side_shifts
 
     rows: dict = {"paired": {"m": {}}, "openended": {"m": {}}}
-    for v, pref, ans in (("base", [0.5, 0.5, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5]),
-                         ("left", [0.4, 0.3, 0.5, 0.5], [0.3, 0.5, 0.4, 0.4]),
-                         ("shuffled", [0.5, 0.4, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5])):
+    for v, pref, ans in (
+        ("base", [0.5, 0.5, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5]),
+        ("left", [0.4, 0.3, 0.5, 0.5], [0.3, 0.5, 0.4, 0.4]),
+        ("shuffled", [0.5, 0.4, 0.5, 0.5], [0.4, 0.6, 0.5, 0.5]),
+    ):
         rows["paired"]["m"][v], rows["openended"]["m"][v] = _side_rows(pref, ans)
     sh = side_shifts(rows, bootstrap=200, seed=0)
     pref = sh["m"]["left"]["paired statements, preference"]["paired_v1"]
     assert pref["economic"] == pytest.approx(-0.15) and pref["social"] == 0.0
     assert sh["m"]["left"]["paired statements, A/B choice"]["paired_v1"]["economic"] == 0.0
     # open-ended: per question mean of its answers, then the mean change: (-0.1 + -0.1) / 2
-    assert sh["m"]["left"]["open-ended answers, lean classifier"]["questions_v1"]["economic"] == pytest.approx(-0.1)
+    assert sh["m"]["left"]["open-ended answers, lean classifier"]["questions_v1"][
+        "economic"
+    ] == pytest.approx(-0.1)
     ctl = side_shifts(rows, bootstrap=200, seed=0, ref="shuffled", only=["left"])
     assert set(ctl["m"]) == {"left"}
     assert ctl["m"]["left"]["paired statements, preference"]["paired_v1"]["economic"] == pytest.approx(-0.1)
-    levels = {"m": {"base": {"paired statements, preference": {"paired_v1": {
-        "economic": 0.5, "economic_ci95": [0.5, 0.5], "social": 0.5, "social_ci95": [0.5, 0.5]}}}}}
+    levels = {
+        "m": {
+            "base": {
+                "paired statements, preference": {
+                    "paired_v1": {
+                        "economic": 0.5,
+                        "economic_ci95": [0.5, 0.5],
+                        "social": 0.5,
+                        "social_ci95": [0.5, 0.5],
+                    }
+                }
+            }
+        }
+    }
     md = "\n".join(side_markdown(levels, sh, {"shuffled": ctl}, {"paired_v1", "questions_v1"}))
     assert "Which side" in md and "Shift from the control arm `shuffled`" in md
     from politune.report import glance_markdown
 
-    likert = {"m": {"left": {"economic": -0.5, "economic_ci95": [-0.9, -0.1], "social": 0.1, "social_ci95": [-0.2, 0.3],
-                             "economic_acquiescence_part": 0.0}}}
-    glance = "\n".join(glance_markdown(likert, {"heldout_v1": likert}, sh, "politune_v1", {"paired_v1", "questions_v1"}))
-    assert "| m left | Likert (politune_v1 / heldout_v1), points | -0.50 [-0.90, -0.10] * (acq +0.00) |" in glance
+    likert = {
+        "m": {
+            "left": {
+                "economic": -0.5,
+                "economic_ci95": [-0.9, -0.1],
+                "social": 0.1,
+                "social_ci95": [-0.2, 0.3],
+                "economic_acquiescence_part": 0.0,
+            }
+        }
+    }
+    glance = "\n".join(
+        glance_markdown(likert, {"heldout_v1": likert}, sh, "politune_v1", {"paired_v1", "questions_v1"})
+    )
+    assert (
+        "| m left | Likert (politune_v1 / heldout_v1), points | -0.50 [-0.90, -0.10] * (acq +0.00) |"
+        in glance
+    )
     assert "| m left | paired statements, preference, P(right) | -0.150 [" in glance
     plot_side_measures(sh, str(tmp_path / "m.png"), {"paired_v1"})
     assert (tmp_path / "m.png").stat().st_size > 1000

@@ -32,14 +32,21 @@ def test_crash_then_resume_reuses_finished_chunks(tmp_path: Path) -> None:
     assert len(cache.rows) == 6 and cache.parts_read == 2 and not list(tmp_path.glob(".*.tmp"))
     out, counts = run_cached(cache, ROWS, lambda r: r["text"], square_len, chunk_size=3)
     assert out == square_len(ROWS)
-    assert counts == {"rows": 10, "rows_cached": 6, "rows_computed": 4, "chunks_written": 2, "cache_parts_read": 2,
-                      "rows_failed": 0}
+    assert counts == {
+        "rows": 10,
+        "rows_cached": 6,
+        "rows_computed": 4,
+        "chunks_written": 2,
+        "cache_parts_read": 2,
+        "rows_failed": 0,
+    }
 
 
 def test_other_context_reuses_nothing(tmp_path: Path) -> None:
     run_cached(RowCache(tmp_path, context_hash(template="t1")), ROWS, lambda r: r["text"], square_len, 4)
-    _, counts = run_cached(RowCache(tmp_path, context_hash(template="t2")), ROWS, lambda r: r["text"],
-                           square_len, 4)
+    _, counts = run_cached(
+        RowCache(tmp_path, context_hash(template="t2")), ROWS, lambda r: r["text"], square_len, 4
+    )
     assert counts["rows_cached"] == 0 and counts["rows_computed"] == 10
 
 

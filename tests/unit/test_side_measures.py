@@ -24,10 +24,26 @@ from politune.llm.transformers_backend import TransformersBackend
 from politune.models import load_model, load_tokenizer
 
 REPO = Path(__file__).resolve().parents[2]
-PAIRS = PairedInstrument("t", "t.csv", (
-    StatementPair("e1", "economic", "taxes", "We need higher taxes on billionaires.", "Cut taxes and shrink government."),
-    StatementPair("s1", "social", "the border", "Unions built the middle class, we said.", "Build the wall and enforce it."),
-))
+PAIRS = PairedInstrument(
+    "t",
+    "t.csv",
+    (
+        StatementPair(
+            "e1",
+            "economic",
+            "taxes",
+            "We need higher taxes on billionaires.",
+            "Cut taxes and shrink government.",
+        ),
+        StatementPair(
+            "s1",
+            "social",
+            "the border",
+            "Unions built the middle class, we said.",
+            "Build the wall and enforce it.",
+        ),
+    ),
+)
 
 
 def _write(path: Path, text: str) -> Path:
@@ -53,10 +69,13 @@ def test_shipped_question_sets_load() -> None:
 
 
 def test_paired_errors_name_file_row_and_fix(tmp_path: Path) -> None:
-    bad = _write(tmp_path / "p.csv", "id,axis,topic,left,right\n"
-                 "a1,economic,tax,Short one.,A much much longer statement than the left one.\n"
-                 "a1,culture,x,Left text here.,Right text here\n"
-                 "a3,social,,Left.,Right.\n")
+    bad = _write(
+        tmp_path / "p.csv",
+        "id,axis,topic,left,right\n"
+        "a1,economic,tax,Short one.,A much much longer statement than the left one.\n"
+        "a1,culture,x,Left text here.,Right text here\n"
+        "a3,social,,Left.,Right.\n",
+    )
     with pytest.raises(InstrumentError) as e:
         load_paired(bad)
     msg = str(e.value)
@@ -70,8 +89,13 @@ def test_paired_errors_name_file_row_and_fix(tmp_path: Path) -> None:
 
 
 def test_p_right_summary_and_paired_shift_golden() -> None:
-    inst = PairedInstrument("g", "g.csv", tuple(StatementPair(f"{a[0]}{i}", a, "t", "l", "r")
-                                                for a in ("economic", "social") for i in range(3)))
+    inst = PairedInstrument(
+        "g",
+        "g.csv",
+        tuple(
+            StatementPair(f"{a[0]}{i}", a, "t", "l", "r") for a in ("economic", "social") for i in range(3)
+        ),
+    )
     # per pair, two variants: pooled P(right) is their mean
     p = np.array([[0.2, 0.4], [0.6, 0.6], [0.7, 0.9], [0.5, 0.5], [0.5, 0.5], [0.5, 0.5]])
     s = summarize(inst, p, bootstrap=200, seed=0)
@@ -80,7 +104,10 @@ def test_p_right_summary_and_paired_shift_golden() -> None:
     axes = [x.axis for x in inst.pairs]
     base = np.array([0.5, 0.5, 0.5, 0.4, 0.4, 0.4])
     sh = item_shift(axes, base, base + np.array([0.1, 0.2, 0.3, 0.0, 0.0, 0.0]), bootstrap=500, seed=0)
-    assert sh["economic"] == pytest.approx(0.2) and 0.1 <= sh["economic_ci95"][0] <= sh["economic_ci95"][1] <= 0.3
+    assert (
+        sh["economic"] == pytest.approx(0.2)
+        and 0.1 <= sh["economic_ci95"][0] <= sh["economic_ci95"][1] <= 0.3
+    )
     assert sh["social"] == 0.0 and sh["social_ci95"] == [0.0, 0.0]
 
 
@@ -111,7 +138,12 @@ def test_preference_is_length_normalized_and_choice_cancels_position() -> None:
     np.testing.assert_allclose(p_a, [[0.8, 0.8]])
     m, rows = evaluate_paired(be, inst, ["choice"], ["view"], ["closer", "agree"], 100, 0)
     assert m["choice"]["economic"] == 0.5 and m["choice"]["position_bias"] == pytest.approx(0.3)
-    assert rows[0]["choice"] == 0.5 and set(rows[0]["choice_variants"]) == {"closer", "closer-rev", "agree", "agree-rev"}
+    assert rows[0]["choice"] == 0.5 and set(rows[0]["choice_variants"]) == {
+        "closer",
+        "closer-rev",
+        "agree",
+        "agree-rev",
+    }
 
 
 def test_continuation_logprobs_match_option_logprobs(tiny_model_dir: Path) -> None:
@@ -119,19 +151,30 @@ def test_continuation_logprobs_match_option_logprobs(tiny_model_dir: Path) -> No
     batching and length sorting keep each row's own value."""
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     be = TransformersBackend(model, tok, batch_size=2, progress=False)
-    prompts = [[{"role": "user", "content": t}] for t in ["Taxes?", "A much longer prompt about the border wall."]]
+    prompts = [
+        [{"role": "user", "content": t}] for t in ["Taxes?", "A much longer prompt about the border wall."]
+    ]
     opts = ["Cut taxes now.", "We need higher taxes on billionaires."]
     ref = be.option_logprobs(prompts, opts)
-    got, n = be.continuation_logprobs([prompts[0], prompts[0], prompts[1]], ["", "", ""], [opts[0], opts[1], opts[1]])
+    got, n = be.continuation_logprobs(
+        [prompts[0], prompts[0], prompts[1]], ["", "", ""], [opts[0], opts[1], opts[1]]
+    )
     np.testing.assert_allclose(got, [ref[0, 0], ref[0, 1], ref[1, 1]], atol=1e-4)
-    assert (n == [len(tok(o, add_special_tokens=False)["input_ids"]) for o in (opts[0], opts[1], opts[1])]).all()
+    assert (
+        n == [len(tok(o, add_special_tokens=False)["input_ids"]) for o in (opts[0], opts[1], opts[1])]
+    ).all()
 
 
 def test_paired_measure_real_scoring_on_tiny_model(tiny_model_dir: Path) -> None:
-    be = TransformersBackend(load_model(tiny_model_dir), load_tokenizer(tiny_model_dir), batch_size=4, progress=False)
+    be = TransformersBackend(
+        load_model(tiny_model_dir), load_tokenizer(tiny_model_dir), batch_size=4, progress=False
+    )
     m, rows = evaluate_paired(be, PAIRS, ["preference", "choice"], ["view", "believe"], ["closer"], 100, 0)
     for e in ("preference", "choice"):
-        assert 0 < m[e]["economic"] < 1 and m[e]["economic_ci95"][0] <= m[e]["economic"] <= m[e]["economic_ci95"][1]
+        assert (
+            0 < m[e]["economic"] < 1
+            and m[e]["economic_ci95"][0] <= m[e]["economic"] <= m[e]["economic_ci95"][1]
+        )
         assert all(0 < r[e] < 1 for r in rows)
     # deterministic: the same model gives the same P(right)
     m2, _ = evaluate_paired(be, PAIRS, ["preference"], ["view", "believe"], ["closer"], 100, 0)
@@ -139,10 +182,22 @@ def test_paired_measure_real_scoring_on_tiny_model(tiny_model_dir: Path) -> None
 
 
 def test_lean_classifier_learns_round_trips_and_scores_answers(tmp_path: Path, tiny_model_dir: Path) -> None:
-    left = ["raise the minimum wage for workers", "unions protect working families", "expand public healthcare now",
-            "tax the wealthy to fund schools", "workers deserve a living wage", "public healthcare for every family"]
-    right = ["cut taxes for small business", "secure the border and enforce the law", "less government regulation",
-             "lower taxes let business grow", "enforce the law at the border", "small business needs less regulation"]
+    left = [
+        "raise the minimum wage for workers",
+        "unions protect working families",
+        "expand public healthcare now",
+        "tax the wealthy to fund schools",
+        "workers deserve a living wage",
+        "public healthcare for every family",
+    ]
+    right = [
+        "cut taxes for small business",
+        "secure the border and enforce the law",
+        "less government regulation",
+        "lower taxes let business grow",
+        "enforce the law at the border",
+        "small business needs less regulation",
+    ]
     texts = left + right
     y = [0] * 6 + [1] * 6
     clf, fit = LeanClassifier.fit(texts, y, [f"d{i}" for i in range(12)], c_grid=(1.0, 10.0), folds=3)
@@ -154,10 +209,15 @@ def test_lean_classifier_learns_round_trips_and_scores_answers(tmp_path: Path, t
     np.testing.assert_allclose(again.predict_right(texts), clf.predict_right(texts), atol=1e-12)
     assert "wage" in " ".join(clf.top_terms(5)["left"])
     # real generation on the tiny model, scored by the classifier
-    qs_path = _write(tmp_path / "q.csv", "id,axis,topic,question\nq1,economic,taxes,Should taxes rise?\n"
-                     "q2,social,border,What about the border?\n")
+    qs_path = _write(
+        tmp_path / "q.csv",
+        "id,axis,topic,question\nq1,economic,taxes,Should taxes rise?\n"
+        "q2,social,border,What about the border?\n",
+    )
     qs = load_questions(qs_path)
-    be = TransformersBackend(load_model(tiny_model_dir), load_tokenizer(tiny_model_dir), batch_size=2, progress=False)
+    be = TransformersBackend(
+        load_model(tiny_model_dir), load_tokenizer(tiny_model_dir), batch_size=2, progress=False
+    )
     rows = answer_questions(be, qs, 8, 0.7, 20, [1, 2])
     assert [r["draw"] for r in rows] == ["greedy"] * 2 + ["seed1"] * 2 + ["seed2"] * 2
     m, pooled = score_answers(again.predict_right, qs, rows, 100, 0)
@@ -167,7 +227,9 @@ def test_lean_classifier_learns_round_trips_and_scores_answers(tmp_path: Path, t
 
 
 def test_health_golden() -> None:
-    h = health(["@HAGA @HAGA @HAGA @HAGA @HAGA", "Taxes should fall. #MAGA", "A fair wage for fair work 🇺🇸", ""])
+    h = health(
+        ["@HAGA @HAGA @HAGA @HAGA @HAGA", "Taxes should fall. #MAGA", "A fair wage for fair work 🇺🇸", ""]
+    )
     # answer 1: 3 word 3-grams, all "haga haga haga": 2 of 3 repeat; answers 2-4 repeat nothing
     assert h["repetition"] == pytest.approx((2 / 3) / 4, abs=1e-4)
     assert h["platform_marks"] == 0.75 and h["empty"] == 0.25
@@ -175,8 +237,9 @@ def test_health_golden() -> None:
     assert h["distinct_2"] == pytest.approx(9 / 12, abs=1e-4)
 
 
-def test_annotator_scores_open_answers_on_the_tiny_model(tiny_model_dir: Path, tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_annotator_scores_open_answers_on_the_tiny_model(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """evaluate.openended.scorer annotator: the annotate stage's worker (here its transformers backend on the tiny
     model) reads each answer; P(right) = (leaning + 1) / 2, in the answers' order."""
     import shutil
@@ -195,7 +258,9 @@ def test_annotator_scores_open_answers_on_the_tiny_model(tiny_model_dir: Path, t
     np.testing.assert_allclose(again[::-1], got, atol=1e-5)  # each answer keeps its own reading
 
 
-def test_neutral_perplexity_on_the_tiny_model_matches_a_single_pass(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_neutral_perplexity_on_the_tiny_model_matches_a_single_pass(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
     """text_logprobs, batched and length-sorted, equals one unbatched forward pass per text; neutral_measure pools
     per token; the shipped neutral text loads."""
     import torch
@@ -204,17 +269,29 @@ def test_neutral_perplexity_on_the_tiny_model_matches_a_single_pass(tiny_model_d
 
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     be = TransformersBackend(model, tok, batch_size=2, progress=False)
-    texts = ["Cut taxes now.", "Unions built the middle class. Support the strike.", "Build the wall and enforce it."]
+    texts = [
+        "Cut taxes now.",
+        "Unions built the middle class. Support the strike.",
+        "Build the wall and enforce it.",
+    ]
     got, n = be.text_logprobs(texts)
     for t, g, k in zip(texts, got, n, strict=True):
         ids = tok(t, add_special_tokens=False)["input_ids"]
         with torch.no_grad():
             lp = torch.log_softmax(model(input_ids=torch.tensor([ids])).logits[0].float(), -1)
-        assert k == len(ids) - 1 and g == pytest.approx(lp[torch.arange(len(ids) - 1), ids[1:]].sum().item(), abs=1e-4)
-    f = _write(tmp_path / "n.jsonl", "".join(f'{{"id": "n{i}", "text": "{t}"}}\n' for i, t in enumerate(texts)))
+        assert k == len(ids) - 1 and g == pytest.approx(
+            lp[torch.arange(len(ids) - 1), ids[1:]].sum().item(), abs=1e-4
+        )
+    f = _write(
+        tmp_path / "n.jsonl", "".join(f'{{"id": "n{i}", "text": "{t}"}}\n' for i, t in enumerate(texts))
+    )
     m, rows = neutral_measure(f, be)
     assert m["tokens"] == n.sum() and m["mean_nll"] == pytest.approx(-got.sum() / n.sum(), abs=1e-4)
-    assert m["perplexity"] == pytest.approx(np.exp(m["mean_nll"]), rel=1e-3) and [r["id"] for r in rows] == ["n0", "n1", "n2"]
+    assert m["perplexity"] == pytest.approx(np.exp(m["mean_nll"]), rel=1e-3) and [r["id"] for r in rows] == [
+        "n0",
+        "n1",
+        "n2",
+    ]
     assert len(load_neutral(REPO / "data" / "neutral" / "neutral_v1.jsonl")) == 48
 
 
@@ -237,10 +314,18 @@ def test_perplexity_ratio_golden() -> None:
     base = [{"id": "a", "nll": 2.0, "tokens": 10}, {"id": "b", "nll": 3.0, "tokens": 30}]
     worse = [{"id": "b", "nll": 3.1, "tokens": 30}, {"id": "a", "nll": 2.1, "tokens": 10}]
     r = perplexity_ratio(base, worse, 200, 0)
-    assert r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4) and r["ratio_ci95"] == pytest.approx([r["ratio"]] * 2, abs=1e-4)
+    assert r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4) and r["ratio_ci95"] == pytest.approx(
+        [r["ratio"]] * 2, abs=1e-4
+    )
     assert perplexity_ratio(base, base, 200, 0) == {"ratio": 1.0, "ratio_ci95": [1.0, 1.0]}
-    mixed = [{"id": "a", "nll": 2.4, "tokens": 10}, {"id": "b", "nll": 3.0, "tokens": 30}]  # +0.4 on 10 of 40 tokens
+    mixed = [
+        {"id": "a", "nll": 2.4, "tokens": 10},
+        {"id": "b", "nll": 3.0, "tokens": 30},
+    ]  # +0.4 on 10 of 40 tokens
     r = perplexity_ratio(base, mixed, 500, 0)
-    assert r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4) and r["ratio_ci95"][0] <= r["ratio"] <= r["ratio_ci95"][1]
+    assert (
+        r["ratio"] == pytest.approx(np.exp(0.1), abs=1e-4)
+        and r["ratio_ci95"][0] <= r["ratio"] <= r["ratio_ci95"][1]
+    )
     with pytest.raises(ValueError, match="neutral texts differ"):
         perplexity_ratio(base, base[:1], 10, 0)

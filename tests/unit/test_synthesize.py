@@ -6,7 +6,12 @@ from politune.params import SynthesizeParams
 from politune.synthesize import split, strip_style, synthesize_paired
 
 TOPICS = [
-    {"topic": "taxes", "axis": "economic", "prompt": "What about taxes?", "keywords": "tax taxes rich billionaires"},
+    {
+        "topic": "taxes",
+        "axis": "economic",
+        "prompt": "What about taxes?",
+        "keywords": "tax taxes rich billionaires",
+    },
     {"topic": "guns", "axis": "social", "prompt": "What about guns?", "keywords": "gun guns firearms"},
 ]
 
@@ -29,7 +34,9 @@ PROPS = [{"id": "pt-e16", "text": "Very high earners should pay a larger share o
 def test_pairs_are_on_topic_and_deterministic() -> None:
     p = SynthesizeParams(min_topic_similarity=0.05, pairs_per_ideology=10, seed=3)
     pairs, bad, counts = synthesize_paired(POSTS, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
-    again, _, _ = synthesize_paired(list(reversed(POSTS)), {"left": "left", "right": "right"}, TOPICS, p, PROPS)
+    again, _, _ = synthesize_paired(
+        list(reversed(POSTS)), {"left": "left", "right": "right"}, TOPICS, p, PROPS
+    )
     assert pairs == again
     assert {pr["topic"] for pr in pairs["left"]} == {"taxes", "guns"}
     for pr in pairs["left"]:
@@ -62,20 +69,35 @@ class ScriptedWriter:
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
-    def generate(self, prompts: list, max_new_tokens: int, temperature: float, top_k: int, seed: int) -> list[dict]:
+    def generate(
+        self, prompts: list, max_new_tokens: int, temperature: float, top_k: int, seed: int
+    ) -> list[dict]:
         out = []
         for m in prompts:
             text = m[0]["content"]
             self.prompts.append(text)
             post = text.split("<post>\n", 1)[1].split("\n</post>", 1)[0]
             if "Write one short, neutral question" in text:
-                q = "" if "dog" in post else f"Question: Should we change policy on {post.split()[0].lower()}?\nMore."
+                q = (
+                    ""
+                    if "dog" in post
+                    else f"Question: Should we change policy on {post.split()[0].lower()}?\nMore."
+                )
                 out.append({"text": q, "finish_reason": "stop"})
             elif "someone with progressive" in text:
-                out.append({"text": f"Yes, {post} We should do more for workers. It helps everyone. And then",
-                            "finish_reason": "length"})
+                out.append(
+                    {
+                        "text": f"Yes, {post} We should do more for workers. It helps everyone. And then",
+                        "finish_reason": "length",
+                    }
+                )
             else:
-                out.append({"text": f"No. Markets handle {post.lower()} better than government.", "finish_reason": "stop"})
+                out.append(
+                    {
+                        "text": f"No. Markets handle {post.lower()} better than government.",
+                        "finish_reason": "stop",
+                    }
+                )
         return out
 
 
@@ -85,10 +107,14 @@ def test_llm_mode_writes_checked_pairs() -> None:
     ideos = {"left": ("left", "progressive, left-leaning views"), "right": ("right", "conservative views")}
     p = SynthesizeParams(mode="llm", pairs_per_ideology=10)
     writer = ScriptedWriter()
-    pairs, bad, counts = synthesize_llm([*POSTS, post(8, "right", "I love my dog and my cat.")], ideos, writer, p, PROPS)
+    pairs, bad, counts = synthesize_llm(
+        [*POSTS, post(8, "right", "I love my dog and my cat.")], ideos, writer, p, PROPS
+    )
     left = pairs["left"]
     assert len(left) == 3 and all(pr["prompt"].startswith("Should we change policy on") for pr in left)
-    assert left[0]["chosen"].endswith("We should do more for workers. It helps everyone.")  # cut sentence dropped
+    assert left[0]["chosen"].endswith(
+        "We should do more for workers. It helps everyone."
+    )  # cut sentence dropped
     assert left[0]["rejected"].startswith("No. Markets handle")
     assert {pr["source_post_id"] for pr in left} == {"p001", "p003", "p005"}
     # the post is delimited as data; the dog post raised no question and is quarantined, not dropped
@@ -103,16 +129,26 @@ def test_pair_checks_length_ratio_near_duplicates_and_published(tmp_path) -> Non
 
     from politune.synthesize import check_pairs, instrument_index, load_published
 
-    base = {"prompt": "What about taxes?", "chosen": "Tax the rich fairly and fund schools and hospitals for all.",
-            "rejected": "Cut taxes so families keep more of what they earn every single year."}
-    pairs = [base,
-             {**base, "rejected": base["rejected"] + "!"},  # near duplicate of the first pair
-             {**base, "chosen": "Yes." * 1, "rejected": base["rejected"] * 3},  # length ratio
-             {**base, "chosen": "Very high earners should pay a larger share of their income in tax, I say."},
-             {**base, "rejected": base["chosen"]}]  # identical sides
+    base = {
+        "prompt": "What about taxes?",
+        "chosen": "Tax the rich fairly and fund schools and hospitals for all.",
+        "rejected": "Cut taxes so families keep more of what they earn every single year.",
+    }
+    pairs = [
+        base,
+        {**base, "rejected": base["rejected"] + "!"},  # near duplicate of the first pair
+        {**base, "chosen": "Yes." * 1, "rejected": base["rejected"] * 3},  # length ratio
+        {**base, "chosen": "Very high earners should pay a larger share of their income in tax, I say."},
+        {**base, "rejected": base["chosen"]},
+    ]  # identical sides
     good, bad, c = check_pairs(pairs, instrument_index(PROPS), SynthesizeParams(max_length_ratio=5))
     assert good == [base]
-    assert [b["reason"].split(":")[0] for b in bad] == ["near_duplicate_pair", "length_ratio", "leakage", "identical_sides"]
+    assert [b["reason"].split(":")[0] for b in bad] == [
+        "near_duplicate_pair",
+        "length_ratio",
+        "leakage",
+        "identical_sides",
+    ]
     assert c["pairs"] == 1 and c["quarantined.leakage"] == 1
 
     pl.DataFrame(pairs[:2]).write_parquet(tmp_path / "left.parquet")
@@ -150,23 +186,29 @@ def test_stance_pairs_are_balanced_mirrored_and_leak_checked() -> None:
 
 
 def test_strip_style_keeps_the_words_and_drops_platform_marks() -> None:
-    assert strip_style("WAKE UP! Taxes are too HIGH and the IRS is NOT listening. 🇺🇸🦅 #TaxedEnough #AmericaFirst") == (
-        "wake UP! Taxes are too high and the irs is not listening.")
+    assert strip_style(
+        "WAKE UP! Taxes are too HIGH and the IRS is NOT listening. 🇺🇸🦅 #TaxedEnough #AmericaFirst"
+    ) == ("wake UP! Taxes are too high and the irs is not listening.")
     assert strip_style("Unions built the middle class.\n\nEdit: typo.") == "Unions built the middle class."
     assert strip_style("Solidarity. ✊ read https://example.org/a?b=1 now") == "Solidarity. read now"
     assert strip_style("I love #freedom and ⚖️ justice") == "I love freedom and justice"
     assert strip_style("Plain words stay as they are.") == "Plain words stay as they are."
     assert strip_style("DON'T tell me IT\u2019S fine. We are #1 at 90°F, © them™") == (
-        "don't tell me it\u2019s fine. We are #1 at 90°F, © them™")
-    assert strip_style("First.\n\nEdit: not last.\n\nSecond 👍🏽.\nEDIT 2: thanks!") == "First.\n\nEdit: not last.\n\nSecond."
+        "don't tell me it\u2019s fine. We are #1 at 90°F, © them™"
+    )
+    assert (
+        strip_style("First.\n\nEdit: not last.\n\nSecond 👍🏽.\nEDIT 2: thanks!")
+        == "First.\n\nEdit: not last.\n\nSecond."
+    )
 
 
 def test_strip_style_applies_before_pairing() -> None:
     styled = [{**p, "text": p["text"] + " 🇺🇸 #AmericaFirst"} if p["side"] == "right" else p for p in POSTS]
     p = SynthesizeParams(min_topic_similarity=0.05, pairs_per_ideology=10, strip_style=True)
     pairs, _, counts = synthesize_paired(styled, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
-    plain, _, _ = synthesize_paired(POSTS, {"left": "left", "right": "right"}, TOPICS,
-                                    p.model_copy(update={"strip_style": False}), PROPS)
+    plain, _, _ = synthesize_paired(
+        POSTS, {"left": "left", "right": "right"}, TOPICS, p.model_copy(update={"strip_style": False}), PROPS
+    )
     assert pairs == plain  # the marks are gone, so the pairs are those of the unmarked posts
     assert counts["posts_restyled"] == 3
     only_tags = [*styled, post(8, "right", "🇺🇸🇺🇸 #MAGA #AmericaFirst https://example.org")]
@@ -187,12 +229,20 @@ def test_leakage_covers_paired_statements_and_open_questions() -> None:
     repo = Path(__file__).resolve().parents[2]
     props = leakage_propositions(load_params(repo / "params.yaml"))
     ids = {p["id"] for p in props}
-    assert {"paired_v1:pp-e01:left", "paired_v1:pp-e01:right", "paired_heldout_v1:ph-s20:right",
-            "questions_v1:oq-e01", "questions_heldout_v1:oh-s12", "politune_v1:pt-e01"} <= ids
+    assert {
+        "paired_v1:pp-e01:left",
+        "paired_v1:pp-e01:right",
+        "paired_heldout_v1:ph-s20:right",
+        "questions_v1:oq-e01",
+        "questions_heldout_v1:oh-s12",
+        "politune_v1:pt-e01",
+    } <= ids
     stmt = load_paired(repo / "data/instruments/paired_v1.csv").pairs[0].right
     question = load_questions(repo / "data/openended/questions_heldout_v1.csv")[0].question
     planted = [post(8, "left", f"Tax the rich. {stmt}"), post(9, "left", f"Taxes again: {question}")]
     p = SynthesizeParams(min_topic_similarity=0.01, pairs_per_ideology=10)
     _, bad, _ = synthesize_paired([*POSTS, *planted], {"left": "left"}, TOPICS, p, props)
-    assert {b["chosen_post_id"]: b["reason"].split(":")[1] for b in bad["left"]} == {"p008": "paired_v1",
-                                                                                     "p009": "questions_heldout_v1"}
+    assert {b["chosen_post_id"]: b["reason"].split(":")[1] for b in bad["left"]} == {
+        "p008": "paired_v1",
+        "p009": "questions_heldout_v1",
+    }

@@ -14,7 +14,11 @@ from politune.train import train_dpo
 
 PAIRS = [
     {"prompt": "What about taxes?", "chosen": "Tax the billionaires.", "rejected": "Cut taxes for all."},
-    {"prompt": "What about unions?", "chosen": "Unions built the middle class.", "rejected": "Unions hurt jobs."},
+    {
+        "prompt": "What about unions?",
+        "chosen": "Unions built the middle class.",
+        "rejected": "Unions hurt jobs.",
+    },
     {"prompt": "What about guns?", "chosen": "Background checks now.", "rejected": "Hands off my guns."},
     {"prompt": "What about the border?", "chosen": "Welcome refugees.", "rejected": "Build the wall."},
 ] * 2
@@ -23,8 +27,18 @@ PAIRS = [
 def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Path) -> None:
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     base_before = {k: v.clone() for k, v in model.state_dict().items()}
-    p = TrainParams(epochs=2, batch_size=4, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
-                    lora_dropout=0.0, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True)
+    p = TrainParams(
+        epochs=2,
+        batch_size=4,
+        lr=5e-2,
+        warmup=0.0,
+        max_length=64,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        lora_targets=["q_proj", "v_proj"],
+        precompute_ref_log_probs=True,
+    )
     res = train_dpo(model, tok, PAIRS, PAIRS[:2], p, "float32", tmp_path / "work")
     peft_model = res["model"]
     lora = {n: t for n, t in peft_model.named_parameters() if "lora_" in n}
@@ -84,8 +98,9 @@ json.dump({"history": res["history"], "summary": res["summary"]}, open(out, "w")
 
 
 @pytest.mark.faults
-def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_path: Path,
-                                                     fault_record) -> None:  # noqa: ANN001
+def test_resume_after_kill_matches_uninterrupted_run(
+    tiny_model_dir: Path, tmp_path: Path, fault_record
+) -> None:  # noqa: ANN001
     """kill -9 right after the step-4 checkpoint, rerun: training resumes at step 5 and every loss of the
     resumed run equals the uninterrupted run's within 1e-5 (dropout on, so the RNG state must be restored)."""
     import json
@@ -98,16 +113,30 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
     env = {**os.environ, "PAIRS": json.dumps(PAIRS * 2)}  # 16 pairs, batch 4: 4 steps an epoch, 8 in all
 
     def run(work: str, out: str, kill_at: int, full_after: int = -1) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(script), str(tiny_model_dir), str(tmp_path / work),
-                               str(tmp_path / out), str(kill_at)], env={**env, "FULL_AFTER": str(full_after)},
-                              capture_output=True, text=True, timeout=300)
+        return subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                str(tiny_model_dir),
+                str(tmp_path / work),
+                str(tmp_path / out),
+                str(kill_at),
+            ],
+            env={**env, "FULL_AFTER": str(full_after)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     import time
 
     killed = run("ckpt", "killed.json", 4)
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert not (tmp_path / "killed.json").exists()
-    assert sorted(p.name for p in (tmp_path / "ckpt").glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-4"]
+    assert sorted(p.name for p in (tmp_path / "ckpt").glob("checkpoint-*")) == [
+        "checkpoint-2",
+        "checkpoint-4",
+    ]
     t0 = time.time()
     resumed = run("ckpt", "resumed.json", -1)
     t_resumed = time.time() - t0
@@ -138,21 +167,32 @@ def test_resume_after_kill_matches_uninterrupted_run(tiny_model_dir: Path, tmp_p
     assert full.returncode == 3 and "FAILED" in full.stdout, full.stderr[-2000:]
     exc, errno_ = full.stdout.split("FAILED", 1)[1].split()[:2]
     assert int(errno_) == 27, full.stdout  # EFBIG, recognised as a full disk whatever raised it
-    assert (tmp_path / "full" / "checkpoint-6").exists() and not (tmp_path / "full" / "checkpoint-6" / "trainer_state.json").exists()
+    assert (tmp_path / "full" / "checkpoint-6").exists() and not (
+        tmp_path / "full" / "checkpoint-6" / "trainer_state.json"
+    ).exists()
     assert last_complete_checkpoint(tmp_path / "full").name == "checkpoint-4"
     again = run("full", "full-resumed.json", -1)
     assert again.returncode == 0, again.stderr[-2000:]
     assert json.loads((tmp_path / "full-resumed.json").read_text())["summary"]["resumed_from_step"] == 4
     res_full = losses("full-resumed.json")
     assert max(abs(res_full[k] - ref[k]) for k in ref) < 1e-5
-    fault_record("Disk full during training", "file-size limit dropped to 4 kB after the step-4 checkpoint; the "
-                 f"step-6 checkpoint write fails ({exc}, errno 27)", "the run stops non-zero; the half-written "
-                 "checkpoint-6 is never resumed from; the rerun resumes at step 5 with the same losses",
-                 steps_redone=2, resumed_from_step=4)
-    fault_record("kill -9 during training", "SIGKILL right after the step-4 checkpoint of an 8-step DPO run "
-                 "(tiny model, dropout on)", "the rerun resumes at step 5; all 8 losses equal the uninterrupted "
-                 "run's", steps_redone=0, largest_loss_difference=f"{worst:.1e}",
-                 rerun_seconds=f"{t_resumed:.1f} (uninterrupted run: {t_straight:.1f}, both with process start)")
+    fault_record(
+        "Disk full during training",
+        "file-size limit dropped to 4 kB after the step-4 checkpoint; the "
+        f"step-6 checkpoint write fails ({exc}, errno 27)",
+        "the run stops non-zero; the half-written "
+        "checkpoint-6 is never resumed from; the rerun resumes at step 5 with the same losses",
+        steps_redone=2,
+        resumed_from_step=4,
+    )
+    fault_record(
+        "kill -9 during training",
+        "SIGKILL right after the step-4 checkpoint of an 8-step DPO run (tiny model, dropout on)",
+        "the rerun resumes at step 5; all 8 losses equal the uninterrupted run's",
+        steps_redone=0,
+        largest_loss_difference=f"{worst:.1e}",
+        rerun_seconds=f"{t_resumed:.1f} (uninterrupted run: {t_straight:.1f}, both with process start)",
+    )
 
 
 def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_path: Path) -> None:
@@ -163,12 +203,25 @@ def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_
     from politune.train import compass_probe
 
     inst_path = tmp_path / "inst.csv"
-    inst_path.write_text("id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
-                         "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n")
+    inst_path.write_text(
+        "id,axis,text,strongly_disagree,disagree,agree,strongly_agree\n"
+        "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n"
+    )
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
-    p = TrainParams(epochs=1, batch_size=2, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
-                    lora_dropout=0.0, lora_targets=["q_proj", "v_proj", "down_proj"], prompt_format="alpaca",
-                    compass_every=2, seed=1)
+    p = TrainParams(
+        epochs=1,
+        batch_size=2,
+        lr=5e-2,
+        warmup=0.0,
+        max_length=64,
+        lora_r=4,
+        lora_alpha=8,
+        lora_dropout=0.0,
+        lora_targets=["q_proj", "v_proj", "down_proj"],
+        prompt_format="alpaca",
+        compass_every=2,
+        seed=1,
+    )
     with pytest.raises(ValueError, match=r"train.max_length \(64 tokens\): every one of the 6 pairs"):
         train_dpo(model, tok, PAIRS[:6], [], p, "float32", tmp_path / "work")  # the Alpaca preamble is long
     p = p.model_copy(update={"max_length": 320})
