@@ -192,6 +192,113 @@ def test_second_repro_runs_nothing(repro_dir: Path, fault_record) -> None:  # no
     )
 
 
+@pytest.mark.faults
+def test_team_push_then_pull_on_a_fresh_clone_reruns_nothing(
+    repro_dir: Path,
+    tmp_path: Path,
+    fault_record,  # noqa: ANN001
+) -> None:
+    """The team workflow (docs/team.md): whoever ran the pipeline commits dvc.lock and the git-tracked metrics and
+    pushes DVC's cache with its run cache to a shared remote (here a local folder); a teammate clones, pulls, and
+    `dvc repro` runs nothing, with every output byte-identical."""
+    t0 = time.time()
+    remote = tmp_path / "remote"
+    # a commit of the finished run on a branch of its own, leaving repro_dir's HEAD and work tree as they are
+    env = {**os.environ, "GIT_INDEX_FILE": str(tmp_path / "index")}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    for cmd in (["read-tree", "HEAD"], ["add", "-A"]):
+        subprocess.run([*git, *cmd], cwd=repro_dir, env=env, check=True, capture_output=True)
+    tree = subprocess.run(
+        [*git, "write-tree"], cwd=repro_dir, env=env, check=True, capture_output=True, text=True
+    )
+    commit = subprocess.run(
+        [*git, "commit-tree", tree.stdout.strip(), "-p", "HEAD", "-m", "a finished run"],
+        cwd=repro_dir,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    run(["git", "branch", "-f", "team", commit], repro_dir)
+    run(["dvc", "remote", "add", "--local", "-f", "shared", str(remote)], repro_dir)
+    run(["dvc", "push", "--run-cache", "-r", "shared"], repro_dir)
+    pushed = time.time() - t0
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", "--branch", "team", str(repro_dir), str(clone)], tmp_path)
+    run(["dvc", "remote", "add", "--local", "shared", str(remote)], clone)
+    t1 = time.time()
+    run(["dvc", "pull", "--run-cache", "-r", "shared"], clone)
+    pulled = time.time() - t1
+    out = run(["dvc", "repro"], clone)
+    assert "Running stage" not in out, out
+    assert "Data and pipelines are up to date" in run(["dvc", "status"], clone)
+    compared = 0
+    for sub in ("models/adapters", "data/processed", "data/interim", "metrics", "reports"):
+        for f in sorted((repro_dir / sub).rglob("*")):
+            if f.is_file() and "checkpoints" not in f.parts:
+                assert (clone / f.relative_to(repro_dir)).read_bytes() == f.read_bytes(), f
+                compared += 1
+    assert compared > 30
+    fault_record(
+        "A teammate's fresh clone",
+        "commit dvc.lock and metrics; `dvc push --run-cache` to a local-folder remote; `git clone`, `dvc pull "
+        "--run-cache`, `dvc repro` in the clone",
+        "no stage ran; every output byte-identical to the original's",
+        files_compared=compared,
+        push_seconds=f"{pushed:.0f}",
+        pull_seconds=f"{pulled:.0f}",
+        total_seconds=f"{time.time() - t0:.0f}",
+    )
+
+
+@pytest.mark.faults
+def test_params_typo_under_make_repro_changes_nothing(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
+    """The documented command checks params before DVC touches an output: with a misspelt key, `make repro` stops
+    at `politune check-params` (exit 2, naming the key) and every output, metric and dvc.lock stay byte-identical.
+    (Plain `dvc repro` would first delete the outputs of the stage that reads the bad section.)"""
+    import hashlib
+
+    import yaml
+
+    def digests() -> dict[str, str]:
+        files = [repro_dir / "dvc.lock"] + [
+            f
+            for sub in ("data", "models", "metrics", "reports", "timings")
+            for f in (repro_dir / sub).rglob("*")
+        ]
+        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+    params = repro_dir / "params.yaml"
+    good = params.read_text()
+    typo = yaml.safe_load(good)
+    typo["train"]["lerning_rate"] = typo["train"]["lr"]
+    before = digests()
+    params.write_text(yaml.safe_dump(typo, sort_keys=False))
+    try:
+        venv = Path(sys.executable).parent.parent
+        # -o setup: the environment is this test's own; setup is not rerun from the copy
+        p = subprocess.run(
+            ["make", "-o", "setup", "repro", f"VENV={venv}"],
+            cwd=repro_dir,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    finally:
+        params.write_text(good)
+    assert p.returncode != 0, p.stdout
+    assert "train.lerning_rate: unknown key" in p.stderr, p.stdout + p.stderr
+    assert "Running stage" not in p.stdout
+    after = digests()
+    assert after == before
+    fault_record(
+        "A typo in params.yaml",
+        "`train.lerning_rate` added to params.yaml of a finished run; `make repro`",
+        "exit non-zero at `politune check-params`, naming the key; no stage ran; every output, metric and "
+        "dvc.lock byte-identical",
+        files_compared=len(after),
+    )
+
+
 @pytest.fixture(scope="module")
 def short_experiment(repro_dir: Path) -> tuple[str, str]:
     """A real experiment, kept short (one optimizer step per adapter, the Likert measure alone) so the tests stay

@@ -318,6 +318,10 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
     assert ok.returncode == 0, ok.stderr[-3000:]
     lock, runs = (repo / "dvc.lock").read_bytes(), _runs(repo)
     good = (repo / "data/interim/posts.jsonl").read_bytes()
+    metrics = (repo / "metrics/ingest.json").read_bytes()
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True, capture_output=True)
+    subprocess.run([*git, "commit", "-qm", "ingest ran"], cwd=repo, check=True, capture_output=True)
     bz = repo / "data" / "raw" / "politosphere" / "comments_2019-02.bz2"
     intact = bz.read_bytes()
     bz.write_bytes(intact[: len(intact) // 2])
@@ -332,6 +336,10 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
     # the previous output is still in DVC's cache: `dvc checkout` brings it back without running anything
     assert _dvc(["checkout", "ingest"], repo).returncode == 0
     assert (repo / "data/interim/posts.jsonl").read_bytes() == good
+    # a `cache: false` output (the metrics) is not in DVC's cache: DVC deleted it, git brings it back
+    assert not (repo / "metrics/ingest.json").exists()
+    subprocess.run(["git", "checkout", "--", "metrics/ingest.json"], cwd=repo, check=True, capture_output=True)
+    assert (repo / "metrics/ingest.json").read_bytes() == metrics
     bz.write_bytes(intact)
     t0 = time.time()
     again = _dvc(["repro", "ingest"], repo)
@@ -343,7 +351,8 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
         "A stage failing halfway under `dvc repro`",
         "second Politosphere file cut in half; ingest fails after two of three files",
         "non-zero exit naming the file; dvc.lock and run cache unchanged; no "
-        "partial posts.jsonl; `dvc checkout ingest` brings back the previous output; once repaired, "
+        "partial posts.jsonl; `dvc checkout ingest` brings back the previous output and "
+        "`git checkout -- metrics/ingest.json` its metrics; once repaired, "
         "`dvc repro` restores the earlier output from the run cache",
         dvc_lock_changed="no",
         run_cache_entries_added=len(_runs(repo)) - len(runs),
