@@ -82,7 +82,7 @@ def repo_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def git_copy():  # noqa: ANN201
-    """copy(dst): the repository's tracked and untracked-but-not-ignored files (no metrics/, reports/, DVC
+    """copy(dst): the repository's tracked and untracked-but-not-ignored files (no metrics/, reports/, timings/, DVC
     cache or outputs) into `dst`, committed to a fresh git repository there, ready for `dvc repro`."""
     import subprocess
 
@@ -96,7 +96,7 @@ def git_copy():  # noqa: ANN201
         ).stdout.split()
         for f in files:
             src = REPO / f
-            if src.is_file() and not f.startswith(("metrics/", "reports/")):
+            if src.is_file() and not f.startswith(("metrics/", "reports/", "timings/")):
                 (dst / f).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(src, dst / f)
         git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
