@@ -36,6 +36,8 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from repo_copy import copy_repository  # noqa: E402  (scripts/, this file's folder)
+
 from politune.profiles import SMOKE, override  # noqa: E402
 
 MODEL = "smollm2-135m"
@@ -122,21 +124,6 @@ class GpuMemory:
             self._thread.join(timeout=5)
 
 
-def copy_repo(dst: Path) -> Path:
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout.split()
-    for f in files:
-        src = REPO / f
-        if src.is_file() and not f.startswith(("metrics/", "reports/", "timings/")):
-            (dst / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst / f)
-    git = ["git", "-c", "user.name=gpu-check", "-c", "user.email=gpu-check@localhost"]
-    for cmd in (["git", "init", "-q"], [*git, "add", "-A"], [*git, "commit", "-qm", "copy"]):
-        subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
-    return dst
-
-
 def read(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -174,7 +161,7 @@ def main(out: str, keep: bool, timeout: int) -> None:
     env = environment()
     changes, notes = check_params(env)
     work = Path(tempfile.mkdtemp(prefix="politune-gpu-check-"))
-    root = copy_repo(work / "politune")
+    root = copy_repository(work / "politune")
     params = override(yaml.safe_load((root / "params.yaml").read_text()), changes)
     left = params["ideologies"]["left"]
     params["ideologies"] = {"left": left}  # one adapter: base and adapter are what the check compares
