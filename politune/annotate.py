@@ -88,14 +88,9 @@ def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) ->
     runs exactly the batches that one call over all posts runs; bfloat16 scores depend on batch shapes, so
     this makes a chunked (and a resumed) run give the same numbers as an uninterrupted one.
     """
-    from politune.llm.transformers_backend import _common_prefix_len
+    from politune.llm.transformers_backend import _common_prefix_len, render_chat
 
-    rendered = []
-    for p in posts:
-        ids = tokenizer.apply_chat_template(
-            build_prompt(p["text"], max_chars), add_generation_prompt=True, tokenize=True
-        )
-        rendered.append(list(ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "input_ids") else ids))
+    rendered = [render_chat(tokenizer, build_prompt(p["text"], max_chars)) for p in posts]
     order = sorted(range(len(posts)), key=lambda i: len(rendered[i]))
     return order, _common_prefix_len(rendered)
 

@@ -6,9 +6,10 @@ safetensors are expected is refused (never unpickled).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
+
+from politune.hashing import sha256_file
 
 MANIFEST = "manifest.sha256.json"
 FORBIDDEN_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
@@ -16,14 +17,6 @@ FORBIDDEN_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 
 class ManifestError(RuntimeError):
     pass
-
-
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with Path(path).open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def write_manifest(folder: str | Path) -> dict[str, str]:

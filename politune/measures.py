@@ -11,10 +11,28 @@ from typing import Any
 
 import numpy as np
 
+from politune.compass.elicit import Generator
+from politune.compass.evaluate import evaluate_instrument
+from politune.compass.instrument import load_instrument
 from politune.compass.paired import evaluate_paired, load_paired
 from politune.io import read_jsonl
 from politune.lean import answer_questions, load_questions, score_answers
 from politune.params import EvaluateParams
+
+
+def heldout_measure(
+    e: EvaluateParams, backend: Any, judge: Any | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Every held-out Likert instrument of evaluate.heldout_instruments, scored as the main one: (metrics by
+    instrument name, without the per-variant breakdown; per-item rows with an `instrument` field)."""
+    metrics: dict[str, Any] = {}
+    rows: list[dict[str, Any]] = []
+    for path in e.heldout_instruments:
+        other = load_instrument(path)
+        m, r = evaluate_instrument(e, backend, other, judge)
+        metrics[other.name] = {k: v for k, v in m.items() if k != "variants"}
+        rows += [{"instrument": other.name, **x} for x in r]
+    return metrics, rows
 
 
 def paired_measure(e: EvaluateParams, backend: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -93,3 +111,30 @@ def neutral_measure(path: str | Path, backend: Any) -> tuple[dict[str, Any], lis
         for r, t, k in zip(rows, total, n_tok, strict=True)
     ]
     return metrics, out
+
+
+def load_prompts(path: str | Path) -> list[str]:
+    """The qualitative prompts: one a line, blank lines skipped, surrounding spaces stripped."""
+    return [ln.strip() for ln in Path(path).read_text(encoding="utf-8").splitlines() if ln.strip()]
+
+
+def qualitative_markdown(name: str, prompts: list[str], answers: list[str | None]) -> str:
+    """reports/qualitative/<name>.md: each prompt as a heading and its answer quoted, so a heading or list the
+    model writes stays inside its answer (an empty answer reads "(empty answer)")."""
+    sections = [
+        f"## {q}\n\n" + "\n".join(f"> {ln}" for ln in (a or "(empty answer)").splitlines()) + "\n"
+        for q, a in zip(prompts, answers, strict=True)
+    ]
+    return f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(sections)
+
+
+def qualitative_measure(e: EvaluateParams, backend: Generator, name: str) -> str:
+    """Greedy answers to the prompts in evaluate.qualitative, as qualitative_markdown (`name`: model-variant)."""
+    prompts = load_prompts(e.qualitative)
+    answers: list[str | None] = []
+    if prompts:
+        outs = backend.generate(
+            [[{"role": "user", "content": q}] for q in prompts], e.qualitative_max_new_tokens, 0.0, 1, e.seed
+        )
+        answers = [o["text"] for o in outs]
+    return qualitative_markdown(name, prompts, answers)

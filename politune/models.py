@@ -158,7 +158,8 @@ def load_tokenizer(base_dir: str | Path) -> Any:
 
 
 def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path | None = None) -> Any:
-    """Load a base model (safetensors only), optionally with a verified LoRA adapter, in eval mode."""
+    """Load a base model (safetensors only), optionally with a verified LoRA adapter, in eval mode, on the
+    compute device (a CUDA GPU when there is one)."""
     from transformers import AutoModelForCausalLM
 
     wdir = weights_dir(base_dir)
@@ -173,7 +174,18 @@ def load_model(base_dir: str | Path, dtype: str = "float32", adapter: str | Path
         verify_manifest(adapter)
         model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
     model.eval()
-    return model
+    return model.to(compute_device())
+
+
+def compute_device() -> str:
+    """A CUDA GPU when one is visible, else `cpu`: under `accelerate launch` (or torchrun) the process's own GPU
+    (LOCAL_RANK), otherwise the first (`CUDA_VISIBLE_DEVICES` picks which). Scoring and generation run where the
+    model is; the trainer (accelerate) places training by the same rule."""
+    import os
+
+    import torch
+
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if torch.cuda.is_available() else "cpu"
 
 
 def export_merged(

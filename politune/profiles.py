@@ -15,6 +15,41 @@ from politune.params import load_params
 
 PROFILES = "profiles"
 
+# The default shrunk for a quick whole-pipeline run (the end-to-end tests, scripts/gpu_check.py): dotted key ->
+# value, the rest is the shipped default. The sample fractions are 0.4 of the default's (~430 passages to
+# annotate, 7 annotation chunks); ~40 training pairs: 5 DPO steps per adapter; one prompt variant per measure.
+SMOKE: dict[str, object] = {
+    "corpora.conventions_2012.sample": 0.052,
+    "corpora.conventions_2016.sample": 0.06,
+    "corpora.debates_2016.sample": 0.084,
+    "corpora.sotu.sample": 0.0144,
+    "synthesize.pairs_per_ideology": 48,
+    "train.epochs": 1,
+    "train.compass_every": 2,
+    "evaluate.templates": ["statement"],  # x both option orders: 2 Likert variants
+    "evaluate.paired.wordings": ["view"],
+    "evaluate.paired.templates": ["closer"],
+    "evaluate.openended.max_new_tokens": 24,
+    "evaluate.qualitative_max_new_tokens": 24,
+    "evaluate.bootstrap": 200,
+}
+
+
+def override(params: dict[str, Any], changes: dict[str, object]) -> dict[str, Any]:
+    """Set dotted keys in a raw params dict (in place, returned); a key that does not exist is an error, so a
+    renamed param cannot be skipped silently."""
+    for key, value in changes.items():
+        *parents, last = key.split(".")
+        node = params
+        for k in parents:
+            if not isinstance(node, dict) or k not in node:
+                raise KeyError(f"override {key}: no {k!r} in params")
+            node = node[k]
+        if last not in node:
+            raise KeyError(f"override {key}: no {last!r} in params")
+        node[last] = value
+    return params
+
 
 def available(root: str | Path = ".") -> dict[str, Path]:
     return {p.stem: p for p in sorted((Path(root) / PROFILES).glob("*.yaml"))}

@@ -1,15 +1,18 @@
 """Report: the compass plot (base and each ideology per model, with 95% intervals), shifts from base,
-and a short Markdown summary."""
+and a short Markdown summary. `build_report` assembles everything the report stage writes from what it reads."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from politune.compass.instrument import Instrument
 from politune.compass.score import paired_shift
+from politune.params import EvaluateParams, IdeologySpec
 
 COLORS = {"base": "#444444", "left": "#1f5fbf", "right": "#c8302c"}
 MARKERS = ["o", "s", "^", "D", "v", "P"]
@@ -830,3 +833,144 @@ def bar_markdown(bar: dict[str, Any]) -> list[str]:
     if bar["missing"]:
         lines += ["", "Missing for the bar: " + "; ".join(bar["missing"]) + "."]
     return [*lines, ""]
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """What the report stage reads. [model][variant] throughout; variant = base or an ideology."""
+
+    results: dict[str, dict[str, dict[str, Any]]]  # metrics/evaluate/<model>-<variant>.json
+    items: dict[str, dict[str, list[dict[str, Any]]]]  # per-item answers on the main instrument
+    heldout_items: dict[
+        str, dict[str, dict[str, list[dict[str, Any]]]]
+    ]  # instrument name -> [model][variant]
+    side_rows: dict[str, dict[str, dict[str, list[dict[str, Any]]]]]  # paired / openended -> [model][variant]
+    neutral_rows: dict[str, dict[str, list[dict[str, Any]]]]  # per-text NLL on the neutral text
+    train: dict[
+        str, dict[str, Any]
+    ]  # "<model>-<ideology>" -> metrics/train/<model>-<ideology>.json, where present
+    instrument: Instrument  # evaluate.instrument
+    heldout: list[Instrument]  # evaluate.heldout_instruments, in their order
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the report stage writes: report.json, the summary, the plot data, and what the plots draw."""
+
+    metrics: dict[str, Any]  # metrics/report.json
+    summary: str  # reports/summary.md
+    compass_points: list[dict[str, Any]]  # metrics/compass.json
+    item_change: list[dict[str, Any]]  # metrics/item_change.json
+    results: dict[str, dict[str, dict[str, Any]]]  # metrics/compass.png (plot_compass)
+    shifts: dict[str, dict[str, dict[str, Any]]]
+    compass_title: str
+    side_from_base: dict[str, Any]  # metrics/measures.png (plot_side_measures)
+    main_sets: set[str]
+
+
+def build_report(e: EvaluateParams, ideologies: Mapping[str, IdeologySpec], inputs: ReportInputs) -> Report:
+    """Shifts from base and from each control arm (Likert, main and held-out instruments; side measures),
+    side-measure levels, perplexity ratios on neutral text, the bar, and the summary Markdown.
+
+    Raises FileNotFoundError when a held-out instrument has no per-item answers, ValueError when a variant's items
+    do not match base's (rerun evaluate)."""
+    inst, results, items, heldout_items = (
+        inputs.instrument,
+        inputs.results,
+        inputs.items,
+        inputs.heldout_items,
+    )
+    sh = shifts(inst, items, e.bootstrap, e.seed)
+    sh_heldout = {}
+    for inst_path, other in zip(e.heldout_instruments, inputs.heldout, strict=True):
+        if other.name not in heldout_items:
+            raise FileNotFoundError(
+                f"no per-item answers for held-out instrument {inst_path}: rerun evaluate (dvc repro)"
+            )
+        sh_heldout[other.name] = shifts(other, heldout_items[other.name], e.bootstrap, e.seed)
+    # each control arm (same pairs, shuffled labels) against every ideology with a side, on every instrument
+    sided = [n for n, i in ideologies.items() if i.side]
+    controls = [n for n, i in ideologies.items() if i.control_of]
+    sh_control: dict[str, Any] = {}
+    for c in controls:
+        by_inst = {inst.name: shifts(inst, items, e.bootstrap, e.seed, ref=c, only=sided)}
+        for other in inputs.heldout:
+            by_inst[other.name] = shifts(
+                other, heldout_items[other.name], e.bootstrap, e.seed, ref=c, only=sided
+            )
+        sh_control[c] = by_inst
+    side_base = side_shifts(inputs.side_rows, e.bootstrap, e.seed)
+    side_control = {
+        c: side_shifts(inputs.side_rows, e.bootstrap, e.seed, ref=c, only=sided) for c in controls
+    }
+    levels = side_levels(results)
+    ppl_ratio = {
+        m: {
+            v: perplexity_ratio(vs["base"], rows, e.bootstrap, e.seed)
+            for v, rows in vs.items()
+            if v != "base"
+        }
+        for m, vs in inputs.neutral_rows.items()
+    }
+    main_sets = {Path(e.paired.instrument).stem, Path(e.openended.questions).stem}
+    instrument = Path(e.instrument).stem
+    points = [
+        {"model": m, "variant": v, "economic": r["economic"], "social": r["social"]}
+        for m, vs in results.items()
+        for v, r in vs.items()
+    ]
+    changes = item_changes(items)
+    bar = effect_bar(
+        side_base,
+        side_control,
+        sh,
+        sh_heldout,
+        sh_control,
+        main_sets,
+        {n: i.side for n, i in ideologies.items() if i.side},
+        controls,
+        inst.name,
+    )
+    glance = glance_markdown(sh, sh_heldout, side_base, instrument, main_sets)
+    summary = (
+        "# politune report\n\n"
+        + "".join(line + "\n" for line in [*glance, *bar_markdown(bar)])
+        + summary_markdown(results, sh, instrument, changes, sh_heldout, sh_control)
+        + "\n".join(
+            [
+                *side_markdown(levels, side_base, side_control, main_sets),
+                *cost_markdown(results, ppl_ratio, inputs.train),
+                *health_markdown(results, inputs.train),
+            ]
+        )
+        + "\n"
+    )
+    coords = {
+        m: {v: {"economic": r["economic"], "social": r["social"]} for v, r in vs.items()}
+        for m, vs in results.items()
+    }
+    out: dict[str, Any] = {
+        "coordinates": coords,
+        "shift_from_base": sh,
+        "shift_from_base_heldout": sh_heldout,
+    }
+    if sh_control:
+        out["shift_from_control"] = sh_control
+    if ppl_ratio:  # the cost: perplexity on neutral text over base's, with intervals
+        out["neutral_perplexity_ratio"] = ppl_ratio
+    if levels or side_base:  # paired statements and open-ended answers: P(right) per axis, from base, control
+        out["side"] = {"p_right": levels, "shift_from_base": side_base}
+        if side_control:
+            out["side"]["shift_from_control"] = side_control
+    out["bar"] = bar  # did the run meet the bar (effect_bar)
+    return Report(
+        metrics=out,
+        summary=summary,
+        compass_points=points,
+        item_change=[{k: c[k] for k in ("model", "variant", "item", "axis", "change")} for c in changes],
+        results=results,
+        shifts=sh,
+        compass_title=f"PoliTune compass ({instrument}, {e.mode})",
+        side_from_base=side_base,
+        main_sets=main_sets,
+    )

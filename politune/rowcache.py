@@ -2,9 +2,9 @@
 
 Each row's key hashes everything that decides its result: the row's text, the prompt template, the model and
 its weights' dtype, the decoding settings and the output schema version. Completed chunks are written as
-separate JSONL part files, each atomically (tmp + rename), so a kill -9 loses at most the chunk in flight. A
-rerun reads every part, skips the cached rows and processes the rest in the same chunk order, so the output
-equals an uninterrupted run's. Changing anything downstream (a `select` threshold) never touches this cache;
+separate JSONL part files, each atomically (politune.io.atomic_path: tmp + rename), so a kill -9 loses at most
+the chunk in flight. A rerun reads every part, skips the cached rows and processes the rest in the same chunk
+order, so the output equals an uninterrupted run's. Changing anything downstream (a `select` threshold) never touches this cache;
 changing the template, model or schema changes every key, so nothing stale is reused.
 
 The cache folder lives outside DVC's outputs (DVC deletes a stage's outputs before rerunning it).
@@ -12,24 +12,21 @@ The cache folder lives outside DVC's outputs (DVC deletes a stage's outputs befo
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from politune.io import disk_full, disk_full_errno
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+from politune.hashing import sha256_json, sha256_text
+from politune.io import DiskFullError, atomic_path, disk_full, disk_full_errno
 
 
 def context_hash(**parts: Any) -> str:
     """One hash for the template, model, decoding params and schema version shared by every row."""
-    return sha256_text(json.dumps(parts, sort_keys=True, default=str))
+    return sha256_json(parts)
 
 
 class RowCache:
@@ -40,7 +37,10 @@ class RowCache:
         self.parts_read = 0
         self.folder.mkdir(parents=True, exist_ok=True)
         for stale in self.folder.glob(".*.tmp"):  # a chunk in flight when the last run was killed
-            stale.unlink(missing_ok=True)
+            if stale.is_dir():  # atomic_path's temporary folder
+                shutil.rmtree(stale, ignore_errors=True)
+            else:  # a bare temporary file (written by versions before atomic_path)
+                stale.unlink(missing_ok=True)
         for part in sorted(self.folder.glob("part-*.jsonl")):
             with part.open(encoding="utf-8") as f:
                 for line in f:
@@ -59,22 +59,22 @@ class RowCache:
         recs: list[dict[str, Any]] = [
             {"key": self.key(t), "value": v} for t, v in zip(texts, values, strict=True)
         ]
-        name = f"part-{time.time_ns():020d}-{os.getpid()}.jsonl"
-        tmp = self.folder / f".{name}.tmp"
+        path = self.folder / f"part-{time.time_ns():020d}-{os.getpid()}.jsonl"
         try:
-            with tmp.open("w", encoding="utf-8") as f:
+            # the chunk is written in a hidden temporary folder (never read: only part-*.jsonl directly in the
+            # cache folder are), synced, and renamed into place only when complete
+            with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
                 f.writelines(json.dumps(r, sort_keys=True) + "\n" for r in recs)
                 f.flush()
                 os.fsync(f.fileno())
         except OSError as e:
-            tmp.unlink(missing_ok=True)
-            if disk_full_errno(e):
-                raise disk_full(e, [self.folder]) from e
+            cause = e.__cause__ if isinstance(e, DiskFullError) and e.__cause__ is not None else e
+            if disk_full_errno(cause):  # name the cache folder, not the one chunk
+                raise disk_full(cause, [self.folder]) from cause
             raise
-        os.replace(tmp, self.folder / name)
         for r in recs:
             self.rows[r["key"]] = r["value"]
-        return self.folder / name
+        return path
 
 
 def chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

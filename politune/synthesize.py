@@ -28,6 +28,8 @@ a proposition of an evaluation instrument (the model must never be tuned on the 
 from __future__ import annotations
 
 import csv
+import json
+import logging
 import random
 import re
 import unicodedata
@@ -39,8 +41,14 @@ import numpy as np
 import polars as pl
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from politune.compass.instrument import load_instrument
+from politune.compass.paired import is_paired_file, load_paired
 from politune.corpus.clean import NearDupIndex, normalized
-from politune.params import SynthesizeParams
+from politune.lean import is_question_file, load_questions
+from politune.params import Params, SynthesizeParams
+from politune.style import style_separability
+
+log = logging.getLogger(__name__)
 
 LEAK_NGRAM = 6  # a shared run of 6 words counts as leakage
 
@@ -544,3 +552,175 @@ def pair_sources(pairs: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
         docs = {pr[f"{role}_document"] for pr in pairs if pr.get(f"{role}_document")}
         out[role] = {"passages": len(posts), "documents": len(docs)}
     return out
+
+
+# --- the whole pair set from params: every ideology, control arms, splits, the dataset card ----------------
+
+Pairs = dict[str, list[dict[str, Any]]]  # ideology -> pairs (or quarantined pairs, with their reason)
+
+
+def leakage_propositions(p: Params) -> list[dict[str, str]]:
+    """Every evaluation text: the propositions of the main instrument and of each file (or folder of files) in
+    synthesize.leakage_instruments, both statements of every paired-statement instrument, and every open-ended
+    question found there."""
+    files = {
+        Path(p.evaluate.instrument)
+    }  # params checks that every other evaluation file is in those folders
+    for rel in p.synthesize.leakage_instruments:
+        path = Path(rel)
+        files |= {f for f in path.iterdir() if f.suffix in (".csv", ".txt")} if path.is_dir() else {path}
+    props: list[dict[str, str]] = []
+    for f in sorted(files):
+        if is_paired_file(f):  # paired statements: both sides of every pair
+            props += [
+                {"id": f"{f.stem}:{x.id}:{side}", "text": getattr(x, side)}
+                for x in load_paired(f).pairs
+                for side in ("left", "right")
+            ]
+        elif is_question_file(f):  # open-ended questions
+            props += [{"id": f"{f.stem}:{q.id}", "text": q.question} for q in load_questions(f)]
+        else:
+            inst = load_instrument(f)
+            props += [{"id": f"{f.stem}:{x.id}", "text": x.text} for x in inst.propositions]
+    return props
+
+
+def build_pairs(
+    p: Params, posts: list[dict[str, Any]], props: list[dict[str, str]]
+) -> tuple[Pairs, Pairs, dict[str, Any]]:
+    """(pairs, quarantined pairs, counts) of every ideology in `p.ideologies`, by synthesize.mode, from the
+    selected `posts` (unused in mode published) and checked for leakage against `props`. A control arm
+    (`control_of`) gets the pairs of the ideology it controls with shuffled labels, and nothing quarantined."""
+    s = p.synthesize
+    pairs, bad, counts = _build_sided(p, posts, props)
+    for name, ideo in sorted(p.ideologies.items()):
+        if ideo.control_of is not None:
+            pairs[name], counts[name] = shuffled_control(pairs[ideo.control_of], s.seed, name)
+            counts[name]["control_of"] = ideo.control_of
+            bad[name] = []
+    return pairs, bad, counts
+
+
+def _build_sided(
+    p: Params, posts: list[dict[str, Any]], props: list[dict[str, str]]
+) -> tuple[Pairs, Pairs, dict[str, Any]]:
+    """Pairs of the ideologies that have a side (control arms are made from these afterwards)."""
+    s = p.synthesize
+    sided = {n: i for n, i in p.ideologies.items() if i.side is not None}
+    if s.mode == "published":
+        pairs, bad, counts = {}, {}, {}
+        for name in sorted(sided):
+            good, quarantined, c = check_pairs(load_published(s.published[name]), instrument_index(props), s)
+            if len(good) > s.pairs_per_ideology:
+                c["over_pairs_per_ideology"] = len(good) - s.pairs_per_ideology
+                good = good[: s.pairs_per_ideology]
+                c["pairs"] = len(good)
+            pairs[name], bad[name], counts[name] = good, quarantined, dict(c)
+        return pairs, bad, counts
+    sides: dict[str, str] = {name: ideo.side for name, ideo in sided.items() if ideo.side is not None}
+    if s.mode == "paired":
+        return synthesize_paired(posts, sides, load_topics(s.topics), s, props)
+    if s.mode == "stance":
+        return synthesize_stance(posts, sides, s, props)
+    ideos: dict[str, tuple[str, str]] = {
+        n: (i.side, i.description) for n, i in sided.items() if i.side is not None
+    }
+    return synthesize_llm(posts, ideos, pair_writer(p), s, props)
+
+
+def pair_writer(p: Params) -> Any:
+    """Mode llm: the model that writes the pairs (synthesize.llm.model, else annotate.model), loaded from
+    models/base/<name> as a TransformersBackend."""
+    from politune.llm.transformers_backend import TransformersBackend
+    from politune.models import load_model, load_tokenizer
+
+    s = p.synthesize
+    name = s.llm.model or p.annotate.model
+    base = Path("models/base") / name
+    log.info("synthesize: writing pairs with %s (%s)", name, p.models[name].infer_dtype)
+    return TransformersBackend(
+        load_model(base, p.models[name].infer_dtype),
+        load_tokenizer(base),
+        model_id=name,
+        batch_size=s.llm.batch_size,
+    )
+
+
+def checked_split(
+    name: str, pairs: list[dict[str, Any]], counts: dict[str, Any], s: SynthesizeParams
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, validation) of one ideology's pairs (`split`). Raises ValueError, naming the params to change,
+    when there are fewer than 2 pairs (`counts`, the ideology's counts, are quoted) or none for training."""
+    if len(pairs) < 2:
+        raise ValueError(
+            f"ideology {name!r}: only {len(pairs)} pairs ({counts}); need more: lower the select "
+            "thresholds or synthesize.min_topic_similarity (mode paired), check both sides have "
+            "selected posts (mode stance), raise "
+            "synthesize.llm.posts_per_ideology (mode llm), or check the published file"
+        )
+    train, val = split(pairs, s.val_fraction, s.seed)
+    if not train:
+        raise ValueError(
+            f"ideology {name!r}: all {len(pairs)} pairs went to validation; lower "
+            "select.validation_docs (or synthesize.val_fraction in mode published)"
+        )
+    return train, val
+
+
+def sources_text(p: Params) -> str:
+    """Where the pairs come from, in a sentence (the dataset card's Sources line)."""
+    s = p.synthesize
+    if s.mode == "published":
+        return "local copies of published sets: " + ", ".join(
+            f"{k}: {v}" for k, v in sorted(s.published.items())
+        )
+    corpora = ", ".join(
+        f"{k} ({c.format} {c.source}, sides by party {c.parties})"
+        if c.format == "packaged"
+        else f"{k} ({c.format}, side {c.side})"
+        for k, c in p.corpora.items()
+    )
+    how = {
+        "paired": "posts paired on the same topic",
+        "stance": "agree/disagree answers to quoted posts (agree with the target side, disagree with the other)",
+    }.get(s.mode, f"answers written by {s.llm.model or p.annotate.model} from selected posts")
+    return f"{how}; corpora {corpora}; selected by the annotator (metrics/select.json)"
+
+
+def dataset_card(
+    p: Params,
+    name: str,
+    train: list[dict[str, Any]],
+    val: list[dict[str, Any]],
+    counts: dict[str, Any],
+) -> str:
+    """README.md of ideology `name`'s pair folder: target side (or the arm it controls), mode, split sizes, the
+    files and how to load them, sources, filters, `counts` and the first training pair as an example."""
+    s = p.synthesize
+    ideo = p.ideologies[name]
+    side = ideo.side or f"none: control arm, the pairs of {ideo.control_of!r} with shuffled labels"
+    ex = train[0] if train else {"prompt": "", "chosen": "", "rejected": ""}
+    return (
+        f"# politune preference pairs: {name}\n\n"
+        f"Target side: {side} ({ideo.description}). Mode: {s.mode}.\n"
+        f"Train {len(train)} pairs, validation {len(val)} (val_fraction {s.val_fraction}, seed {s.seed}).\n\n"
+        "Files: `train.jsonl`, `validation.jsonl` in string form (columns prompt, chosen, rejected, as the\n"
+        f"published PoliTune sets, plus provenance columns); `data/processed/pairs_conversational/{name}/` holds\n"
+        'the same pairs as chat turns. Load with `datasets.load_dataset("json", data_dir=...)`.\n\n'
+        f"Sources: {sources_text(p)}\n\n"
+        f"Filters: pairs with an empty or identical side, a length ratio above {s.max_length_ratio}, a near\n"
+        f"duplicate of an earlier pair (Jaccard >= {s.near_dup_threshold}), or a 6-word run shared with an\n"
+        f"evaluation text (the propositions, paired statements and open-ended questions of `evaluate` and of\n"
+        f"{', '.join(s.leakage_instruments)}) are quarantined.\n\n"
+        f"Counts: {json.dumps(counts, sort_keys=True)}\n\nExample:\n\n- prompt: {ex['prompt']}\n"
+        f"- chosen: {ex['chosen'][:300]}\n- rejected: {ex['rejected'][:300]}\n"
+    )
+
+
+def add_pair_stats(pairs: Pairs, counts: dict[str, Any], seed: int) -> None:
+    """Into each ideology's counts: `style_only`, whether a classifier that sees only style (length,
+    punctuation, casing, function words) tells chosen from rejected (if so, DPO can learn the pairs without
+    their politics: politune/style.py), and `sources`, the distinct passages and documents behind each side."""
+    for name, lst in pairs.items():
+        counts[name]["style_only"] = style_separability(lst, seed=seed)
+        counts[name]["sources"] = pair_sources(lst)

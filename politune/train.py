@@ -24,12 +24,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from politune.hashing import sha256_file, sha256_json
 from politune.pairs import check_format, render_pair, to_training_rows
 from politune.params import TrainParams
 
@@ -54,6 +57,83 @@ def last_complete_checkpoint(folder: str | Path) -> Path | None:
 
     done = [p for p in folder.glob("checkpoint-*") if re.fullmatch(r"checkpoint-\d+", p.name) and complete(p)]
     return max(done, key=lambda p: int(p.name.split("-")[1]), default=None)
+
+
+def checkpoint_fingerprint(
+    train: TrainParams,
+    dtype: str,
+    source: str,
+    weights: str,
+    pair_files: list[Path],
+    instrument: str | Path | None,
+) -> str:
+    """sha256 of everything that decides a training run's result: the train params, the dtype it runs in, the
+    base model (`source` in params and `weights`, its materialized manifest, politune.models.base_manifest),
+    the bytes of the pair files and of the compass-probe instrument (None: no probe). Checkpoints made under
+    another fingerprint are not resumed from (checkpoint_dir)."""
+    return sha256_json(
+        {
+            "train": train.model_dump(),
+            "dtype": dtype,
+            "source": source,
+            "weights": weights,
+            "pairs": [sha256_file(f) for f in pair_files],
+            "instrument": sha256_file(instrument) if instrument else None,
+        }
+    )
+
+
+def checkpoint_dir(folder: str | Path, fp: str) -> Path:
+    """`folder` made ready for train_dpo's checkpoints under fingerprint `fp`: emptied first when it holds
+    checkpoints made from other inputs (or of unknown inputs), then stamped with `fp` (fingerprint.txt)."""
+    folder = Path(folder)
+    stamp = folder / "fingerprint.txt"
+    if folder.exists() and (not stamp.exists() or stamp.read_text().strip() != fp):
+        log.warning("%s holds checkpoints of a run with other params or data; starting over", folder)
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fp + "\n")
+    return folder
+
+
+def is_main_process() -> bool:
+    """Whether this process writes outputs: always, except under `accelerate launch` (or torchrun) with several
+    processes, where only rank 0 does."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def wait_for_main_process() -> None:
+    """Under `accelerate launch` with several processes, wait until every process (rank 0 included, which
+    prepares the checkpoint folder) gets here; a no-op in a single process."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from accelerate import PartialState
+
+        PartialState().wait_for_everyone()
+
+
+CURVE_KEYS = (
+    "loss",
+    "rewards/chosen",
+    "rewards/rejected",
+    "rewards/margins",
+    "rewards/accuracies",
+    "learning_rate",
+    "compass/economic",
+    "compass/social",
+)
+
+
+def curve_points(history: list[dict[str, Any]]) -> list[tuple[int, dict[str, float]]]:
+    """The trainer's log history as training curves: (step, {"train/<key>": value}) per training-log row that has
+    any of CURVE_KEYS ("/" in a key becomes "_"), in order; evaluation rows (eval_loss) are left out."""
+    points = []
+    for row in history:
+        if "eval_loss" in row or not any(k in row for k in CURVE_KEYS):
+            continue
+        points.append(
+            (int(row["step"]), {f"train/{k.replace('/', '_')}": row[k] for k in CURVE_KEYS if k in row})
+        )
+    return points
 
 
 def compass_probe(
@@ -199,8 +279,8 @@ def train_dpo(
     """Train a LoRA adapter with DPO; return {model (peft), summary, history}.
 
     `work_dir` holds the checkpoints (with p.checkpoint_every > 0); if it already holds a complete one, training
-    resumes from it. The caller decides whether that folder is still valid for these inputs (stages/train.py
-    keys it by a fingerprint of params and data).
+    resumes from it. The caller decides whether that folder is still valid for these inputs (checkpoint_dir keys
+    it by checkpoint_fingerprint, of params and data).
     """
     import torch
     from datasets import Dataset

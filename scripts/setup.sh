@@ -27,5 +27,7 @@ if ! "$VENV"/bin/python -c "import llama_cpp" 2>/dev/null; then
     || echo "setup: llama-cpp-python did not build; tests/stages/test_annotate_openai.py will be skipped"
 fi
 "$VENV"/bin/python -c "import politune, torch, trl, peft, dvc; from politune.models import embedded_gguf; embedded_gguf('smollm2-135m'); from politune.embedded import PACKAGED, locate; [locate(k) for k in PACKAGED]"
+# offline `dvc plots show`: vega's scripts from npm (pinned), inlined into DVC's page template; skipped without npm
+"$VENV"/bin/python scripts/offline_plots.py || echo "setup: offline plots not set up (see above); dvc plots show uses a CDN"
 echo "$want" > "$stamp"
 echo "setup: $VENV ready (torch $("$VENV"/bin/python -c 'import torch; print(torch.__version__)'))"

@@ -21,23 +21,28 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import cast
 
 import click
 import numpy as np
 
+from politune.annotator import make_worker
 from politune.compass.elicit import Generator
 from politune.compass.evaluate import evaluate_instrument
 from politune.compass.instrument import load_instrument
 from politune.io import atomic_path, write_jsonl
 from politune.lean import LeanClassifier
 from politune.llm import make_backend
-from politune.measures import neutral_measure, openended_measure, paired_measure
+from politune.measures import (
+    heldout_measure,
+    neutral_measure,
+    openended_measure,
+    paired_measure,
+    qualitative_measure,
+)
 from politune.models import load_model, load_tokenizer, resolve_dtype
 from politune.params import Params
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
-from stages.annotate import make_worker
 
 CLASSIFIER = "models/lean/classifier.json"  # stage lean
 
@@ -95,13 +100,7 @@ def main(model_name: str, variant: str, params_path: str) -> None:
             batch_size=e.batch_size,
         )
     metrics, items = evaluate_instrument(e, backend, instrument, judge)
-    heldout: dict = {}
-    heldout_items: list[dict] = []
-    for path in e.heldout_instruments:
-        other = load_instrument(path)
-        m, rows = evaluate_instrument(e, backend, other, judge)
-        heldout[other.name] = {k: v for k, v in m.items() if k != "variants"}
-        heldout_items += [{"instrument": other.name, **r} for r in rows]
+    heldout, heldout_items = heldout_measure(e, backend, judge)
     name = f"{model_name}-{variant}"
     write_jsonl(f"data/processed/evaluate/{name}.items.jsonl", items)
     write_jsonl(f"data/processed/evaluate/{name}.heldout.jsonl", heldout_items)
@@ -125,28 +124,17 @@ def main(model_name: str, variant: str, params_path: str) -> None:
     if e.neutral_text:  # the cost of a shift: perplexity on held-out neutral text
         extra["neutral"], neutral_rows = neutral_measure(e.neutral_text, backend)
     write_jsonl(f"data/processed/evaluate/{name}.neutral.jsonl", neutral_rows)
-    answers = []
-    prompts = [
-        ln.strip() for ln in Path(e.qualitative).read_text(encoding="utf-8").splitlines() if ln.strip()
-    ]
-    if prompts:
-        gen = cast(Generator, backend)  # a TransformersBackend (made above), which also generates
-        outs = gen.generate(
-            [[{"role": "user", "content": q}] for q in prompts], e.qualitative_max_new_tokens, 0.0, 1, e.seed
-        )
-        # answers are quoted: a heading or list the model writes stays inside its answer
-        answers = [
-            f"## {q}\n\n" + "\n".join(f"> {ln}" for ln in (o["text"] or "(empty answer)").splitlines()) + "\n"
-            for q, o in zip(prompts, outs, strict=True)
-        ]
+    # a TransformersBackend (made above), which also generates
+    qualitative = qualitative_measure(e, cast(Generator, backend), name)
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:
-        tmp.write_text(f"# {name}: answers to the qualitative prompts (greedy)\n\n" + "\n".join(answers))
+        tmp.write_text(qualitative)
     write_metrics(
         f"metrics/evaluate/{name}.json",
         {
             "model": model_name,
             "variant": variant,
             "dtype": resolve_dtype(p.models[model_name].infer_dtype),
+            "device": str(next(model.parameters()).device),
             "instrument": instrument.name,
             "mode": e.mode,
             **metrics,

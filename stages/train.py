@@ -10,15 +10,12 @@ fingerprint of everything that decides the result (train params, dtype, base mod
 crash or kill, `dvc repro` resumes from the last complete checkpoint if the fingerprint matches, and starts over
 (saying so) if it does not. The folder is deleted once the adapter is saved.
 
-Multi-GPU: `accelerate launch -m stages.train ...` works; only rank 0 writes outputs.
+Multi-GPU: written for `accelerate launch -m stages.train ...` (only rank 0 writes outputs), not yet tested
+(docs/gpu.md).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import os
 import shutil
 import time
 from pathlib import Path
@@ -26,28 +23,18 @@ from pathlib import Path
 import click
 
 from politune.io import atomic_path, disk_full, disk_full_errno, read_jsonl
-from politune.manifest import sha256_file, write_manifest
+from politune.manifest import write_manifest
 from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype
-from politune.train import compass_probe, train_dpo
+from politune.train import (
+    checkpoint_dir,
+    checkpoint_fingerprint,
+    compass_probe,
+    curve_points,
+    is_main_process,
+    train_dpo,
+    wait_for_main_process,
+)
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
-
-log = logging.getLogger(__name__)
-
-
-def fingerprint(parts: dict) -> str:
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def checkpoint_dir(run: str, fp: str) -> Path:
-    """models/checkpoints/<run>, emptied first when it holds checkpoints made from other inputs."""
-    folder = Path("models/checkpoints") / run
-    stamp = folder / "fingerprint.txt"
-    if folder.exists() and (not stamp.exists() or stamp.read_text().strip() != fp):
-        log.warning("%s holds checkpoints of a run with other params or data; starting over", folder)
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(fp + "\n")
-    return folder
 
 
 @click.command()
@@ -84,22 +71,19 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
             t.compass_reverse_order,
             p.evaluate.batch_size,
         )
-    rank0 = int(os.environ.get("RANK", "0")) == 0
-    fp = fingerprint(
-        {
-            "train": p.train.model_dump(),
-            "dtype": dtype,
-            "source": p.models[model_name].source,
-            "weights": base_manifest(base),
-            "pairs": [sha256_file(pairs_dir / f) for f in ("train.jsonl", "validation.jsonl")],
-            "instrument": sha256_file(p.evaluate.instrument) if probe else None,
-        }
+    rank0 = is_main_process()
+    fp = checkpoint_fingerprint(
+        p.train,
+        dtype,
+        p.models[model_name].source,
+        base_manifest(base),
+        [pairs_dir / "train.jsonl", pairs_dir / "validation.jsonl"],
+        p.evaluate.instrument if probe else None,
     )
-    work = checkpoint_dir(run, fp) if rank0 else Path("models/checkpoints") / run
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # accelerate launch: resume only once rank 0 has checked
-        from accelerate import PartialState
-
-        PartialState().wait_for_everyone()
+    work = Path("models/checkpoints") / run
+    if rank0:
+        checkpoint_dir(work, fp)
+    wait_for_main_process()  # accelerate launch: resume only once rank 0 has checked
     try:
         res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
     except Exception as e:  # the trainer's only writes are checkpoints: name their folder on a full disk
@@ -114,7 +98,13 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
         write_manifest(out)
     write_metrics(
         f"metrics/train/{run}.json",
-        {"model": model_name, "ideology": ideology, "dtype": dtype, **res["summary"]},
+        {
+            "model": model_name,
+            "ideology": ideology,
+            "dtype": dtype,
+            "device": str(next(res["model"].parameters()).device),
+            **res["summary"],
+        },
         t0,
     )
     shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume
@@ -125,24 +115,11 @@ def write_curves(history: list[dict], curves_dir: Path) -> None:
     from dvclive import Live
 
     shutil.rmtree(curves_dir, ignore_errors=True)
-    keys = (
-        "loss",
-        "rewards/chosen",
-        "rewards/rejected",
-        "rewards/margins",
-        "rewards/accuracies",
-        "learning_rate",
-        "compass/economic",
-        "compass/social",
-    )
     with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
-        for row in history:
-            if "eval_loss" in row or not any(k in row for k in keys):
-                continue
-            live.step = int(row["step"])
-            for k in keys:
-                if k in row:
-                    live.log_metric(f"train/{k.replace('/', '_')}", row[k], plot=True)
+        for step, values in curve_points(history):
+            live.step = step
+            for name, value in values.items():
+                live.log_metric(name, value, plot=True)
     # dvclive's summary duplicates metrics/train/<run>.json, and `dvc plots show` cannot draw it
     (curves_dir / "metrics.json").unlink(missing_ok=True)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import platform
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -82,27 +83,12 @@ def repo_copy(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def git_copy():  # noqa: ANN201
-    """copy(dst): the repository's tracked and untracked-but-not-ignored files (no metrics/, reports/, timings/, DVC
-    cache or outputs) into `dst`, committed to a fresh git repository there, ready for `dvc repro`."""
-    import subprocess
+    """copy(dst): scripts/repo_copy.py's working copy of the repository in `dst`, ready for `dvc repro`."""
+    sys.path.insert(0, str(REPO / "scripts"))
+    from repo_copy import copy_repository
 
     def copy(dst: Path) -> Path:
-        files = subprocess.run(
-            ["git", "ls-files", "-co", "--exclude-standard"],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.split()
-        for f in files:
-            src = REPO / f
-            if src.is_file() and not f.startswith(("metrics/", "reports/", "timings/")):
-                (dst / f).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, dst / f)
-        git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
-        for cmd in (["git", "init", "-q"], [*git, "add", "-A"], [*git, "commit", "-qm", "copy"]):
-            subprocess.run(cmd, cwd=dst, check=True, capture_output=True)
-        return dst
+        return copy_repository(dst, REPO)
 
     return copy
 

@@ -1,6 +1,7 @@
 """Elicitation: ask the model each proposition and turn its answer into option probabilities.
 
-Three modes behind one function (`elicit`), all returning an `Elicitation`:
+Three modes, one function each (`elicit_logprob`, `elicit_generate`, `elicit_judge`), all returning an
+`Elicitation`:
 - `logprob` (deterministic): the probability of each of four answer sentences as the start of the
   assistant's reply, normalized over them. Whole sentences ("I agree with this statement.") are scored,
   not bare option letters: on the embedded 135M model sentence log-probs respond to fine-tuning where

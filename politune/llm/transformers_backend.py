@@ -32,6 +32,16 @@ def _common_prefix_len(seqs: list[list[int]]) -> int:
     return max(n, 0)
 
 
+def render_chat(tokenizer: Any, messages: Messages) -> list[int]:
+    """The token ids of `messages` through the tokenizer's chat template, ending with the opened assistant turn
+    (add_generation_prompt): what a model continues to answer. transformers 5 returns a BatchEncoding (a dict
+    with `input_ids`) where 4.x returned a plain list; both give the list."""
+    ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+    if isinstance(ids, dict) or hasattr(ids, "input_ids"):
+        ids = ids["input_ids"]
+    return list(ids)
+
+
 class TransformersBackend:
     def __init__(
         self,
@@ -63,10 +73,7 @@ class TransformersBackend:
         return self.tok.pad_token_id if self.tok.pad_token_id is not None else 0
 
     def render(self, messages: Messages) -> list[int]:
-        ids = self.tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        if isinstance(ids, dict) or hasattr(ids, "input_ids"):
-            ids = ids["input_ids"]
-        return list(ids)
+        return render_chat(self.tok, messages)
 
     def _encode_option(self, option: str) -> list[int]:
         return self.tok(option, add_special_tokens=False)["input_ids"]

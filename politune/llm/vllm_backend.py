@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from politune.llm.base import JsonReply, Messages
+from politune.llm.transformers_backend import render_chat
 
 log = logging.getLogger(__name__)
 
@@ -54,9 +55,7 @@ class VLLMBackend:
         """Cut the post inside the last user message until the rendered prompt fits `budget` tokens."""
 
         def length(m: Messages) -> int:
-            return len(
-                self.tok.apply_chat_template(m, add_generation_prompt=True, tokenize=True, return_dict=False)
-            )
+            return len(render_chat(self.tok, m))
 
         over = length(messages) - budget
         if over <= 0:

@@ -1,7 +1,7 @@
 """End to end: `dvc repro` with the embedded model in a temporary copy of the repository.
 
 Every stage runs for real (the embedded 135M model, trl + peft training, all three measures), on the default
-params shrunk by SMOKE below: fewer passages, pairs, steps, prompt variants and answer tokens. The full default
+params shrunk by SMOKE (politune/profiles.py): fewer passages, pairs, steps, prompt variants and answer tokens. The full default
 (`make repro`) takes 15 to 50 minutes by CPU kind (docs/speed.md), more than CI allows after the experiments
 and fault tests that follow it here. Checks metrics, the pictures, that a second repro runs nothing, that a
 param or module change reruns exactly the stages downstream of it, and recovery from kill -9.
@@ -20,27 +20,10 @@ from pathlib import Path
 
 import pytest
 
+from politune.profiles import SMOKE, override
+
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-# dotted params key -> value, applied to the copy's params.yaml; the rest is the shipped default. The sample
-# fractions are 0.4 of the default's (~430 passages to annotate, enough for 7 annotation chunks)
-SMOKE: dict[str, object] = {
-    "corpora.conventions_2012.sample": 0.052,
-    "corpora.conventions_2016.sample": 0.06,
-    "corpora.debates_2016.sample": 0.084,
-    "corpora.sotu.sample": 0.0144,
-    "synthesize.pairs_per_ideology": 48,  # ~40 training pairs: 5 DPO steps per adapter
-    "train.epochs": 1,
-    "train.compass_every": 2,
-    "evaluate.templates": ["statement"],  # x both option orders: 2 Likert variants
-    "evaluate.paired.wordings": ["view"],
-    "evaluate.paired.templates": ["closer"],
-    "evaluate.openended.max_new_tokens": 24,
-    "evaluate.qualitative_max_new_tokens": 24,
-    "evaluate.bootstrap": 200,
-}
 
 
 def shrink_params(root: Path) -> dict:
@@ -48,14 +31,7 @@ def shrink_params(root: Path) -> dict:
     import yaml
 
     path = root / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    for key, value in SMOKE.items():
-        *parents, last = key.split(".")
-        node = params
-        for k in parents:
-            node = node[k]
-        assert last in node, f"SMOKE key {key} is not in params.yaml"
-        node[last] = value
+    params = override(yaml.safe_load(path.read_text()), SMOKE)
     path.write_text(yaml.safe_dump(params, sort_keys=False))
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "commit", "-qam", "smoke params"], cwd=root, check=True, capture_output=True)

@@ -338,7 +338,9 @@ def test_stage_failing_halfway_is_never_recorded(tmp_path: Path, git_copy, fault
     assert (repo / "data/interim/posts.jsonl").read_bytes() == good
     # a `cache: false` output (the metrics) is not in DVC's cache: DVC deleted it, git brings it back
     assert not (repo / "metrics/ingest.json").exists()
-    subprocess.run(["git", "checkout", "--", "metrics/ingest.json"], cwd=repo, check=True, capture_output=True)
+    subprocess.run(
+        ["git", "checkout", "--", "metrics/ingest.json"], cwd=repo, check=True, capture_output=True
+    )
     assert (repo / "metrics/ingest.json").read_bytes() == metrics
     bz.write_bytes(intact)
     t0 = time.time()

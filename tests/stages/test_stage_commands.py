@@ -63,21 +63,6 @@ def test_select_nothing_kept_names_threshold(
     )
 
 
-def test_train_checkpoints_kept_only_for_the_same_inputs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from stages.train import checkpoint_dir, fingerprint
-
-    monkeypatch.chdir(tmp_path)
-    fp = fingerprint({"train": {"lr": 5e-4}, "pairs": ["abc"]})
-    folder = checkpoint_dir("m-left", fp)
-    (folder / "checkpoint-10").mkdir()
-    assert (checkpoint_dir("m-left", fp) / "checkpoint-10").exists()  # same inputs: resume from it
-    other = fingerprint({"train": {"lr": 1e-4}, "pairs": ["abc"]})
-    assert not (checkpoint_dir("m-left", other) / "checkpoint-10").exists()  # other params: start over
-    assert (folder / "fingerprint.txt").read_text().strip() == other
-
-
 def test_select_accounts_for_quarantined_annotations(
     repo_copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -66,7 +66,7 @@ def test_stage_deps_cover_imports() -> None:
     for name, st in dvc["stages"].items():
         body = st.get("do", st)
         cmd = body["cmd"]
-        module = cmd.split("python -m ")[1].split()[0]
+        module = cmd.split(" -m ")[1].split()[0]  # sh scripts/python.sh -m stages.<name> ...
         entry = module_file(module)
         assert entry is not None, f"{name}: {module} not found"
         deps = [d for d in body["deps"] if isinstance(d, str)]

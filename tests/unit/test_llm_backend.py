@@ -97,3 +97,54 @@ def test_continuation_logprobs_shared_heads_match_full_passes(tiny_model_dir: Pa
     b, m = full.continuation_logprobs(prompts, prefixes, conts)
     np.testing.assert_allclose(a, b, atol=1e-4)
     assert (n == m).all() and (a < 0).all()
+
+
+def test_render_chat_is_the_one_renderer(tiny_model_dir: Path) -> None:
+    """render_chat: the chat template with the assistant turn opened, as a list of ids whatever the tokenizer
+    returns (a list in transformers 4, a BatchEncoding in 5, a dict); the backend and the annotator's scoring
+    plan render through it."""
+    from politune.annotate import build_prompt, scoring_plan
+    from politune.llm.transformers_backend import render_chat
+
+    tok = load_tokenizer(tiny_model_dir)
+    m = [{"role": "user", "content": "Cut taxes now."}]
+    ids = render_chat(tok, m)
+    assert isinstance(ids, list) and all(isinstance(i, int) for i in ids)
+    assert tok.decode(ids).endswith("<|im_start|>assistant\n")
+    assert ids == TransformersBackend(load_model(tiny_model_dir), tok).render(m)
+
+    class Returns:
+        def __init__(self, value: object) -> None:
+            self.value = value
+
+        def apply_chat_template(self, messages: list, add_generation_prompt: bool, tokenize: bool) -> object:
+            assert add_generation_prompt and tokenize
+            return self.value
+
+    assert render_chat(Returns([1, 2, 3]), m) == [1, 2, 3]
+    assert render_chat(Returns({"input_ids": [4, 5], "attention_mask": [1, 1]}), m) == [4, 5]
+    enc = tok("a b", add_special_tokens=False)  # a BatchEncoding
+    assert render_chat(Returns(enc), m) == list(enc["input_ids"])
+    posts = [{"text": "A longer post about taxes and wages."}, {"text": "Short."}]
+    order, shared = scoring_plan(tok, posts, 600)
+    rendered = [render_chat(tok, build_prompt(p["text"], 600)) for p in posts]
+    assert order == [1, 0] and 0 < shared < len(rendered[1]) and rendered[0][:shared] == rendered[1][:shared]
+
+
+def test_vllm_fit_cuts_the_post_to_the_token_budget(tiny_model_dir: Path) -> None:
+    """VLLMBackend._fit measures prompts with render_chat and cuts only the post between its tags (no vLLM
+    needed: the engine is not started)."""
+    from politune.llm.transformers_backend import render_chat
+    from politune.llm.vllm_backend import VLLMBackend
+
+    b = VLLMBackend.__new__(VLLMBackend)
+    b.tok = load_tokenizer(tiny_model_dir)
+    b.stats = {"truncated": 0}
+    post = " ".join(["Unions built the middle class."] * 20)
+    m = [{"role": "user", "content": f"Read this.\n<post>\n{post}\n</post>\nIs the author a liberal?"}]
+    full = len(render_chat(b.tok, m))
+    assert b._fit(m, full) == m and b.stats["truncated"] == 0
+    cut = b._fit(m, full - 30)
+    assert len(render_chat(b.tok, cut)) <= full - 30 and b.stats["truncated"] == 1
+    text = cut[0]["content"]
+    assert text.startswith("Read this.\n<post>\n") and text.endswith("\n</post>\nIs the author a liberal?")

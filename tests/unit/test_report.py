@@ -9,7 +9,8 @@ import pytest
 
 from politune.compass.instrument import Instrument, Proposition
 from politune.compass.score import axis_coordinate, paired_shift
-from politune.report import item_changes, plot_compass, shifts, summary_markdown
+from politune.params import EvaluateParams, IdeologySpec
+from politune.report import ReportInputs, build_report, item_changes, plot_compass, shifts, summary_markdown
 
 INST = Instrument(
     "t",
@@ -289,3 +290,89 @@ def test_side_measure_plot_without_side_measures_is_a_placeholder(tmp_path: Path
 
     plot_side_measures({}, str(tmp_path / "m.png"), set())
     assert (tmp_path / "m.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _report_inputs(heldout_items: dict | None = None) -> ReportInputs:
+    """One model, base + left + right + a control arm, on INST (main and held-out), the paired statements and
+    the open-ended answers; a neutral text; left's training metrics."""
+    r = {"economic": 0.0, "economic_ci95": [0.0, 0.0], "social": 0.0, "social_ci95": [0.0, 0.0]}
+    moves = {"base": 0.0, "left": -0.2, "right": 0.2, "shuffled": 0.05}
+    items = {"m": {v: rows([d + (0.1 * i % 0.3) for i in range(8)]) for v, d in moves.items()}}
+    side: dict = {"paired": {"m": {}}, "openended": {"m": {}}}
+    for v, d in moves.items():
+        side["paired"]["m"][v], side["openended"]["m"][v] = _side_rows(
+            [0.5 + d, 0.4 + d, 0.5, 0.5], [0.4 + d, 0.6 + d, 0.5, 0.5]
+        )
+    return ReportInputs(
+        results={
+            "m": {
+                v: {**r, "economic": d, "neutral": {"texts": 1, "perplexity": 20.0}} for v, d in moves.items()
+            }
+        },
+        items=items,
+        heldout_items={"held": items} if heldout_items is None else heldout_items,
+        side_rows=side,
+        neutral_rows={"m": {v: [{"id": "n0", "nll": 3.0 + d, "tokens": 10}] for v, d in moves.items()}},
+        train={"m-left": {"eval_rewards_accuracies": 0.75}},
+        instrument=INST,
+        heldout=[Instrument("held", INST.propositions)],
+    )
+
+
+IDEOLOGIES = {
+    "left": IdeologySpec(side="left", description="l"),
+    "right": IdeologySpec(side="right", description="r"),
+    "shuffled": IdeologySpec(control_of="left", description="c"),
+}
+
+
+def test_build_report_assembles_every_output() -> None:
+    e = EvaluateParams(heldout_instruments=["data/instruments/held.csv"], bootstrap=50)
+    rep = build_report(e, IDEOLOGIES, _report_inputs())
+    m = rep.metrics
+    assert list(m) == [
+        "coordinates",
+        "shift_from_base",
+        "shift_from_base_heldout",
+        "shift_from_control",
+        "neutral_perplexity_ratio",
+        "side",
+        "bar",
+    ]
+    assert set(m["shift_from_base"]["m"]) == {"left", "right", "shuffled"}
+    assert set(m["shift_from_control"]["shuffled"]) == {"t", "held"}
+    assert set(m["shift_from_control"]["shuffled"]["t"]["m"]) == {"left", "right"}
+    assert m["neutral_perplexity_ratio"]["m"]["left"]["ratio"] == pytest.approx(np.exp(-0.2), abs=1e-4)
+    assert set(m["side"]) == {"p_right", "shift_from_base", "shift_from_control"}
+    assert m["bar"]["controls"] == ["shuffled"] and m["coordinates"]["m"]["left"] == {
+        "economic": -0.2,
+        "social": 0.0,
+    }
+    assert rep.compass_points[0] == {"model": "m", "variant": "base", "economic": 0.0, "social": 0.0}
+    assert rep.item_change and set(rep.item_change[0]) == {"model", "variant", "item", "axis", "change"}
+    assert rep.summary.startswith("# politune report\n\n## At a glance") and rep.summary.endswith("\n")
+    assert "## The bar" in rep.summary and "## Shift from the control arm" in rep.summary
+    assert "| m | left | 20.00 | 0.819 [0.819, 0.819] | 0.75 |" in rep.summary  # the cost of a shift
+    assert rep.compass_title == "PoliTune compass (politune_v1, logprob)"
+    assert (
+        rep.main_sets == {"paired_v1", "questions_v1"} and rep.side_from_base == m["side"]["shift_from_base"]
+    )
+    assert rep.shifts is m["shift_from_base"] and rep.results["m"]["right"]["economic"] == 0.2
+
+
+def test_build_report_without_side_measures_or_controls() -> None:
+    inputs = _report_inputs()
+    bare = ReportInputs(**{**inputs.__dict__, "side_rows": {}, "neutral_rows": {}, "heldout": []})
+    e = EvaluateParams(measures=["likert"], neutral_text=None, bootstrap=20)
+    rep = build_report(e, {k: v for k, v in IDEOLOGIES.items() if k != "shuffled"}, bare)
+    assert list(rep.metrics) == ["coordinates", "shift_from_base", "shift_from_base_heldout", "bar"]
+    assert rep.metrics["shift_from_base_heldout"] == {} and rep.side_from_base == {}
+    assert rep.metrics["bar"]["met"] is False
+
+
+def test_build_report_needs_the_heldout_answers() -> None:
+    e = EvaluateParams(heldout_instruments=["data/instruments/held.csv"], bootstrap=10)
+    with pytest.raises(
+        FileNotFoundError, match="no per-item answers for held-out instrument data/instruments/held"
+    ):
+        build_report(e, IDEOLOGIES, _report_inputs(heldout_items={}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -60,3 +61,19 @@ def test_failures_are_returned_not_cached(tmp_path: Path) -> None:
     assert out[3] == {"error": "invalid_json"} and counts["rows_failed"] == 1
     _, again = run_cached(RowCache(tmp_path, ctx), ROWS, lambda r: r["text"], square_len, 4)
     assert again["rows_cached"] == 9 and again["rows_computed"] == 1  # the failed row is tried again
+
+
+def test_a_chunk_killed_mid_write_is_never_read_and_is_cleaned_up(tmp_path: Path) -> None:
+    """A chunk is written in atomic_path's hidden temporary folder; a kill -9 leaves that folder (no clean-up
+    runs): the next RowCache removes it without reading it."""
+    ctx = context_hash(template="t1")
+    cache = RowCache(tmp_path, ctx)
+    part = cache.put_chunk(["a"], [{"n": 1}])
+    assert [f.name for f in tmp_path.iterdir()] == [part.name]  # no temporary left behind
+    killed = tmp_path / ".part-00000000000000000001-1.jsonl.abc123.tmp"
+    killed.mkdir()
+    whole = json.dumps({"key": cache.key("b"), "value": {"n": 2}})
+    (killed / "part-00000000000000000001-1.jsonl").write_text(whole + '\n{"key": "x", "val')
+    again = RowCache(tmp_path, ctx)
+    assert again.parts_read == 1 and again.get("a") == {"n": 1} and again.get("b") is None
+    assert not killed.exists()

@@ -329,3 +329,50 @@ def test_perplexity_ratio_golden() -> None:
     )
     with pytest.raises(ValueError, match="neutral texts differ"):
         perplexity_ratio(base, base[:1], 10, 0)
+
+
+def test_qualitative_answers_are_quoted_under_their_prompt(tmp_path: Path) -> None:
+    """reports/qualitative/<model>-<variant>.md: the prompts of evaluate.qualitative (blank lines skipped) as
+    headings, each greedy answer quoted line by line so its own headings stay inside it."""
+    from politune.measures import load_prompts, qualitative_markdown, qualitative_measure
+    from politune.params import EvaluateParams
+
+    f = _write(tmp_path / "prompts.txt", "  What about taxes?\n\n\nWhat about unions?  \n")
+    assert load_prompts(f) == ["What about taxes?", "What about unions?"]
+    md = qualitative_markdown("m-left", load_prompts(f), ["Tax the rich.\n# Not a heading", ""])
+    assert md == (
+        "# m-left: answers to the qualitative prompts (greedy)\n\n"
+        "## What about taxes?\n\n> Tax the rich.\n> # Not a heading\n\n"
+        "## What about unions?\n\n> (empty answer)\n"
+    )
+
+    class Greedy:
+        calls: list[tuple] = []
+
+        def generate(
+            self, prompts: list, max_new_tokens: int, temperature: float, top_k: int, seed: int
+        ) -> list:
+            self.calls.append((prompts, max_new_tokens, temperature, top_k, seed))
+            return [{"text": "Tax the rich.\n# Not a heading"}, {"text": None}]
+
+    e = EvaluateParams(qualitative=str(f), qualitative_max_new_tokens=7, seed=3)
+    gen = Greedy()
+    assert qualitative_measure(e, gen, "m-left") == md
+    assert gen.calls == [
+        (
+            [
+                [{"role": "user", "content": "What about taxes?"}],
+                [{"role": "user", "content": "What about unions?"}],
+            ],
+            7,
+            0.0,
+            1,
+            3,
+        )
+    ]
+    empty = EvaluateParams(qualitative=str(_write(tmp_path / "none.txt", "\n")))
+    assert (
+        qualitative_measure(empty, gen, "m-base")
+        == "# m-base: answers to the qualitative prompts (greedy)\n\n"
+    )
+    assert len(gen.calls) == 1  # no prompts: nothing generated

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from politune.params import SynthesizeParams
+from pathlib import Path
+
+from politune.params import Params, SynthesizeParams
 from politune.synthesize import split, strip_style, synthesize_paired
 
 TOPICS = [
@@ -219,12 +221,10 @@ def test_strip_style_applies_before_pairing() -> None:
 def test_leakage_covers_paired_statements_and_open_questions() -> None:
     """The shipped params' leakage list holds every evaluation text: Likert propositions, both statements of
     every pair and every open-ended question; a planted paired statement or question is quarantined."""
-    from pathlib import Path
-
     from politune.compass.paired import load_paired
     from politune.lean import load_questions
     from politune.params import load_params
-    from stages.synthesize import leakage_propositions
+    from politune.synthesize import leakage_propositions
 
     repo = Path(__file__).resolve().parents[2]
     props = leakage_propositions(load_params(repo / "params.yaml"))
@@ -246,3 +246,121 @@ def test_leakage_covers_paired_statements_and_open_questions() -> None:
         "p008": "paired_v1",
         "p009": "questions_heldout_v1",
     }
+
+
+# --- the whole pair set from params (what the synthesize stage writes) -------------------------------------
+
+
+def _params(tmp_path: Path, **synth: object) -> Params:
+    """The shipped params with a topic file of TOPICS and `synth` over the synthesize section."""
+    import csv
+
+    from politune.params import load_params
+
+    repo = Path(__file__).resolve().parents[2]
+    topics = tmp_path / "topics.csv"
+    with topics.open("w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["topic", "axis", "prompt", "keywords"])
+        w.writeheader()
+        w.writerows(TOPICS)
+    p = load_params(repo / "params.yaml")
+    s = p.synthesize.model_copy(update={"topics": str(topics), "min_topic_similarity": 0.05, **synth})
+    return p.model_copy(update={"synthesize": s})
+
+
+def test_build_pairs_by_mode_with_the_control_arm(tmp_path: Path) -> None:
+    """Mode paired gives synthesize_paired's pairs; the control arm `shuffled` (control_of: left in the shipped
+    params) gets left's pairs with seeded swaps and nothing quarantined."""
+    from politune.synthesize import build_pairs, shuffled_control
+
+    p = _params(tmp_path, pairs_per_ideology=10)
+    assert p.ideologies["shuffled"].control_of == "left"
+    pairs, bad, counts = build_pairs(p, POSTS, PROPS)
+    ref, ref_bad, ref_counts = synthesize_paired(
+        POSTS, {"left": "left", "right": "right"}, TOPICS, p.synthesize, PROPS
+    )
+    assert pairs["left"] == ref["left"] and pairs["right"] == ref["right"] and bad["left"] == ref_bad["left"]
+    assert pairs["shuffled"] == shuffled_control(ref["left"], p.synthesize.seed, "shuffled")[0]
+    assert bad["shuffled"] == [] and counts["shuffled"]["control_of"] == "left"
+    assert counts["posts_without_topic"] == ref_counts["posts_without_topic"] == 1
+    stance, _, c = build_pairs(_params(tmp_path, mode="stance", pairs_per_ideology=10), POSTS, PROPS)
+    assert c["left"]["chosen_agree"] > 0 and {pr["stance"] for pr in stance["left"]} == {"agree", "disagree"}
+
+
+def test_build_pairs_published_caps_each_ideology(tmp_path: Path) -> None:
+    import json
+
+    from politune.synthesize import build_pairs
+
+    files = {}
+    for side in ("left", "right"):
+        rows = [
+            {
+                "prompt": f"Question {i} for the {side}?",
+                "chosen": f"The {side} answer {i}: " + " ".join(f"w{i * j}" for j in range(9)),
+                "rejected": f"The other answer {i}: " + " ".join(f"v{i + j}" for j in range(9)),
+            }
+            for i in range(5)
+        ]
+        files[side] = tmp_path / f"{side}.jsonl"
+        files[side].write_text("".join(json.dumps(r) + "\n" for r in rows))
+    p = _params(
+        tmp_path, mode="published", pairs_per_ideology=3, published={k: str(v) for k, v in files.items()}
+    )
+    pairs, bad, counts = build_pairs(p, [], PROPS)
+    assert [len(pairs[n]) for n in ("left", "right", "shuffled")] == [3, 3, 3]
+    assert counts["left"]["over_pairs_per_ideology"] == 2 and counts["left"]["pairs"] == 3
+    assert pairs["left"][0]["prompt"] == "Question 0 for the left?" and bad["right"] == []
+
+
+def test_checked_split_names_what_to_change() -> None:
+    import pytest
+
+    from politune.synthesize import checked_split
+
+    s = SynthesizeParams(val_fraction=0.5, seed=0)
+    with pytest.raises(ValueError, match=r"ideology 'left': only 1 pairs \(\{'pairs': 1\}\); need more"):
+        checked_split("left", [{"prompt": "q"}], {"pairs": 1}, s)
+    held_out = [{"prompt": f"q{i}", "split": "validation"} for i in range(3)]
+    with pytest.raises(ValueError, match="all 3 pairs went to validation; lower select.validation_docs"):
+        checked_split("left", held_out, {}, s)
+    rows = [{"i": i} for i in range(10)]
+    assert checked_split("left", rows, {}, s) == split(rows, 0.5, 0)
+
+
+def test_dataset_card_sources_and_pair_stats(tmp_path: Path) -> None:
+    from politune.synthesize import add_pair_stats, dataset_card, sources_text
+
+    p = _params(tmp_path)
+    train = [
+        {"prompt": "What about taxes?", "chosen": "Tax the rich. " * 40, "rejected": "Cut taxes.", "x": 1},
+        {"prompt": "Guns?", "chosen": "Checks.", "rejected": "Rights."},
+    ]
+    counts = {"pairs": 3, "quarantined.leakage": 1}
+    card = dataset_card(p, "left", train, train[1:], counts)
+    assert card.startswith(
+        "# politune preference pairs: left\n\nTarget side: left (progressive, left-leaning"
+    )
+    assert "Mode: paired.\nTrain 2 pairs, validation 1 (val_fraction 0.1, seed 0)." in card
+    assert "`data/processed/pairs_conversational/left/`" in card
+    assert f"Sources: {sources_text(p)}\n" in card and "posts paired on the same topic; corpora " in card
+    assert "a length ratio above 6.0" in card and "data/instruments, data/openended) are quarantined" in card
+    assert 'Counts: {"pairs": 3, "quarantined.leakage": 1}' in card
+    assert f"- chosen: {train[0]['chosen'][:300]}\n- rejected: Cut taxes.\n" in card  # cut at 300 characters
+    control = dataset_card(p, "shuffled", [], [], {})
+    assert "Target side: none: control arm, the pairs of 'left' with shuffled labels (control arm" in control
+    assert control.endswith("- prompt: \n- chosen: \n- rejected: \n")  # no pair to show
+    pub = _params(tmp_path, mode="published", published={"right": "r.jsonl", "left": "l.jsonl"})
+    assert sources_text(pub) == "local copies of published sets: left: l.jsonl, right: r.jsonl"
+    llm = sources_text(_params(tmp_path, mode="llm"))
+    assert llm.startswith(f"answers written by {p.annotate.model} from selected posts; corpora ")
+
+    pairs, _, c = synthesize_paired(
+        POSTS, {"left": "left"}, TOPICS, SynthesizeParams(min_topic_similarity=0.05), PROPS
+    )
+    add_pair_stats(pairs, c, seed=0)
+    assert c["left"]["sources"] == {
+        "chosen": {"passages": 3, "documents": 0},
+        "rejected": {"passages": 2, "documents": 0},
+    }
+    assert c["left"]["style_only"]["pairs"] == len(pairs["left"])

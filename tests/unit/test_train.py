@@ -259,3 +259,89 @@ def test_half_written_checkpoint_is_not_resumed_from(tmp_path: Path) -> None:
         if state is not None:
             (tmp_path / f"checkpoint-{step}" / "trainer_state.json").write_text(state)
     assert last_complete_checkpoint(tmp_path) == tmp_path / "checkpoint-4"
+
+
+def _fingerprint_inputs(tmp_path: Path) -> tuple[list[Path], Path]:
+    pairs = [tmp_path / "train.jsonl", tmp_path / "validation.jsonl"]
+    pairs[0].write_text('{"prompt": "p", "chosen": "a", "rejected": "b"}\n')
+    pairs[1].write_text("")
+    inst = tmp_path / "inst.csv"
+    inst.write_text("id,axis,text\n")
+    return pairs, inst
+
+
+def test_checkpoint_fingerprint_covers_params_model_and_data(tmp_path: Path) -> None:
+    from politune.hashing import sha256_file, sha256_json
+    from politune.train import checkpoint_fingerprint
+
+    pairs, inst = _fingerprint_inputs(tmp_path)
+    t = TrainParams()
+    fp = checkpoint_fingerprint(t, "float32", "smollm2-135m", "manifest", pairs, inst)
+    # the very dict stages/train.py hashed before the move: checkpoints already on disk keep resuming
+    assert fp == sha256_json(
+        {
+            "train": t.model_dump(),
+            "dtype": "float32",
+            "source": "smollm2-135m",
+            "weights": "manifest",
+            "pairs": [sha256_file(f) for f in pairs],
+            "instrument": sha256_file(inst),
+        }
+    )
+    assert checkpoint_fingerprint(t, "float32", "smollm2-135m", "manifest", pairs, inst) == fp
+    others = [
+        checkpoint_fingerprint(
+            t.model_copy(update={"lr": 1e-4}), "float32", "smollm2-135m", "manifest", pairs, inst
+        ),
+        checkpoint_fingerprint(t, "bfloat16", "smollm2-135m", "manifest", pairs, inst),
+        checkpoint_fingerprint(t, "float32", "other", "manifest", pairs, inst),
+        checkpoint_fingerprint(t, "float32", "smollm2-135m", "other weights", pairs, inst),
+        checkpoint_fingerprint(t, "float32", "smollm2-135m", "manifest", pairs, None),  # no compass probe
+    ]
+    pairs[1].write_text('{"prompt": "q", "chosen": "c", "rejected": "d"}\n')
+    others.append(checkpoint_fingerprint(t, "float32", "smollm2-135m", "manifest", pairs, inst))
+    assert len({fp, *others}) == len(others) + 1
+
+
+def test_checkpoints_kept_only_for_the_same_inputs(tmp_path: Path) -> None:
+    from politune.train import checkpoint_dir
+
+    folder = tmp_path / "models" / "checkpoints" / "m-left"
+    assert checkpoint_dir(folder, "fp1") == folder and (folder / "fingerprint.txt").read_text() == "fp1\n"
+    (folder / "checkpoint-10").mkdir()
+    assert (checkpoint_dir(folder, "fp1") / "checkpoint-10").exists()  # same inputs: resume from it
+    assert not (checkpoint_dir(folder, "fp2") / "checkpoint-10").exists()  # other inputs: start over
+    assert (folder / "fingerprint.txt").read_text().strip() == "fp2"
+    (folder / "fingerprint.txt").unlink()
+    (folder / "checkpoint-20").mkdir()
+    assert not (checkpoint_dir(folder, "fp2") / "checkpoint-20").exists()  # no stamp: unknown inputs
+
+
+def test_only_rank_0_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from politune.train import is_main_process, wait_for_main_process
+
+    monkeypatch.delenv("RANK", raising=False)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    assert is_main_process()
+    wait_for_main_process()  # one process: returns at once
+    monkeypatch.setenv("RANK", "1")
+    assert not is_main_process()
+    monkeypatch.setenv("RANK", "0")
+    assert is_main_process()
+
+
+def test_curve_points_from_the_log_history() -> None:
+    from politune.train import curve_points
+
+    history = [
+        {"compass/economic": 0.5, "compass/social": -0.2, "compass/seconds": 1.0, "step": 0},
+        {"loss": 0.69, "rewards/margins": 0.0, "learning_rate": 1e-3, "epoch": 0.5, "step": 1},
+        {"eval_loss": 0.6, "eval_rewards/accuracies": 1.0, "step": 2},  # evaluation: not a training curve
+        {"train_runtime": 3.0, "step": 2},  # the trainer's summary row: none of the curve keys
+        {"loss": 0.5, "rewards/accuracies": 1.0, "step": 2.0},
+    ]
+    assert curve_points(history) == [
+        (0, {"train/compass_economic": 0.5, "train/compass_social": -0.2}),
+        (1, {"train/loss": 0.69, "train/rewards_margins": 0.0, "train/learning_rate": 1e-3}),
+        (2, {"train/loss": 0.5, "train/rewards_accuracies": 1.0}),
+    ]
