@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from repo_copy import copy_repository  # noqa: E402  (scripts/, this file's folder)
+from stage_times import rows as stage_rows  # noqa: E402
 
 from politune.profiles import SMOKE, override  # noqa: E402
 
@@ -131,9 +132,7 @@ def read(path: Path) -> Any:
 def summarize(root: Path) -> dict[str, Any]:
     """What each step did, from the run's own metrics and timings files."""
     m, t = root / "metrics", root / "timings"
-    out: dict[str, Any] = {"stage_seconds": {}}
-    for f in sorted(t.rglob("*.json")) if t.exists() else []:
-        out["stage_seconds"][str(f.relative_to(t).with_suffix(""))] = (read(f) or {}).get("wall_seconds")
+    out: dict[str, Any] = {"stage_seconds": dict(stage_rows(t)) if t.exists() else {}}
     ann = read(m / "annotate.json") or {}
     out["annotate"] = {
         k: ann.get(k)
