@@ -222,6 +222,9 @@ class TrainParams(_Section):
     lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
     lora_top_layers: Annotated[int, Field(ge=0)] = 0
     precompute_ref_log_probs: bool = True
+    # keep the output of the frozen layers below the adapter (lora_top_layers) per sequence and reuse it in every
+    # epoch instead of recomputing it (politune/frozen_prefix.py); a no-op with the adapter on every layer
+    reuse_frozen_layers: bool = True
     # chat: the model's own chat template (TRL conversational data); alpaca: the Alpaca instruction template
     # the original PoliTune recipe used (for base models without a chat template, or to match that recipe)
     prompt_format: Literal["chat", "alpaca"] = "chat"

@@ -28,10 +28,12 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
+from politune.frozen_prefix import FrozenPrefixCache, reuse_frozen_prefix
 from politune.hashing import sha256_file, sha256_json
 from politune.pairs import check_format, render_pair, to_training_rows
 from politune.params import TrainParams
@@ -206,6 +208,40 @@ def _callbacks(probe: Probe | None, every: int) -> list[Any]:
     return [CompassCallback()] if probe is not None and every > 0 else []
 
 
+@contextmanager
+def completion_only_lm_head() -> Iterator[bool]:
+    """Within this block, trl's fused LM head (trl 1.16, `add_fused_lm_head`) projects only the positions that are
+    scored (completion tokens) onto the vocabulary on CPU too, as it does on CUDA; yields whether it could.
+
+    Why: on devices without Triton trl scores every position, prompt and padding included, so that the tile shapes
+    stay fixed for compilers that recompile per shape (AWS Neuron). Eager CPU has no such cost, and the LM head
+    (576 x 49,152 for SmolLM2, three matmuls per token in a training step) was 45% of a DPO step's time
+    (docs/speed.md). The arithmetic per scored token is the same; only the rows of the matmul differ, so losses
+    agree to float rounding (tests/unit/test_train.py guards it).
+
+    How: trl decides this with a module-level `_use_triton(device)` in `trl.trainer.utils`, used there only for
+    this choice (the kernels read their own copy); it is swapped for one that also answers yes for "cpu" and put
+    back on exit. If a trl upgrade renames it, a warning says so and training runs as trl ships it (slower)."""
+    try:
+        import trl.trainer.utils as trl_utils
+    except ImportError:  # pragma: no cover - trl is a dependency
+        yield False
+        return
+    original = getattr(trl_utils, "_use_triton", None)
+    if original is None or not hasattr(trl_utils, "add_fused_lm_head"):
+        log.warning(
+            "trl %s has no trl.trainer.utils._use_triton: the LM head scores every position (slower on CPU)",
+            getattr(__import__("trl"), "__version__", "?"),
+        )
+        yield False
+        return
+    trl_utils._use_triton = lambda device: device.type == "cpu" or original(device)
+    try:
+        yield True
+    finally:
+        trl_utils._use_triton = original
+
+
 def length_report(tokenizer: Any, pairs: list[dict[str, Any]], fmt: str, max_length: int) -> dict[str, int]:
     """How many pairs trl will truncate (prompt + answer > max_length) or drop (prompt alone >= max_length)."""
     truncated = dropped = longest = 0
@@ -275,13 +311,49 @@ def train_dpo(
     work_dir: str | Path,
     probe: Probe | None = None,
     callbacks: list[Any] | None = None,
+    compact_lm_head: bool = True,
 ) -> dict[str, Any]:
     """Train a LoRA adapter with DPO; return {model (peft), summary, history}.
 
     `work_dir` holds the checkpoints (with p.checkpoint_every > 0); if it already holds a complete one, training
     resumes from it. The caller decides whether that folder is still valid for these inputs (checkpoint_dir keys
-    it by checkpoint_fingerprint, of params and data).
+    it by checkpoint_fingerprint, of params and data). `compact_lm_head`: score only completion tokens through
+    the LM head on CPU (completion_only_lm_head; False = as trl ships, for comparisons). With
+    `p.reuse_frozen_layers`, the frozen layers below the adapter run once per sequence (politune.frozen_prefix).
     """
+    with ExitStack() as stack:
+        compact = stack.enter_context(completion_only_lm_head()) if compact_lm_head else False
+        cache = stack.enter_context(reuse_frozen_prefix(model)) if p.reuse_frozen_layers else None
+        if cache is not None and probe is not None:
+            probe = _paused_probe(probe, cache)
+        out = _train_dpo(model, tokenizer, train_pairs, val_pairs, p, dtype, work_dir, probe, callbacks)
+    out["summary"]["lm_head_completion_only"] = compact
+    if cache is not None:
+        out["summary"].update(cache.summary())
+    return out
+
+
+def _paused_probe(probe: Probe, cache: FrozenPrefixCache) -> Probe:
+    """The compass probe's prompts are not training data: keep them out of the frozen-layer cache."""
+
+    def paused(model: Any) -> dict[str, float]:
+        with cache.paused():
+            return probe(model)
+
+    return paused
+
+
+def _train_dpo(
+    model: Any,
+    tokenizer: Any,
+    train_pairs: list[dict[str, Any]],
+    val_pairs: list[dict[str, Any]],
+    p: TrainParams,
+    dtype: str,
+    work_dir: str | Path,
+    probe: Probe | None,
+    callbacks: list[Any] | None,
+) -> dict[str, Any]:
     import torch
     from datasets import Dataset
     from peft import LoraConfig

@@ -8,10 +8,11 @@ The figures are those of the run that last wrote each file: after a partial `dvc
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 
 import click
+
+from politune.models import cpu_description
 
 
 def stage_name(path: Path, root: Path) -> str:
@@ -50,25 +51,6 @@ def rows(root: Path) -> list[tuple[str, float]]:
     )
 
 
-def cpu() -> str:
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    name = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
-    )
-    flags = next(
-        (line.split(":", 1)[1].split() for line in info.splitlines() if line.startswith("flags")), []
-    )
-    kind = (
-        "AMX/AVX-512 BF16"
-        if "amx_bf16" in flags or "avx512_bf16" in flags
-        else ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
-    )
-    return f"{name}, {kind}, {len(info.split('processor')) - 1} logical CPUs"
-
-
 @click.command()
 @click.option(
     "--root", default="timings", show_default=True, type=click.Path(file_okay=False, path_type=Path)
@@ -78,7 +60,7 @@ def main(root: Path) -> None:
     if not found:
         raise click.ClickException(f"no timings under {root}/: run `dvc repro` first")
     total = sum(s for _, s in found)
-    click.echo(f"Stage wall times ({cpu()}), total {total / 60:.1f} min:\n")
+    click.echo(f"Stage wall times ({cpu_description()}), total {total / 60:.1f} min:\n")
     click.echo("| stage | seconds | share |\n|---|---|---|")
     for name, secs in found:
         click.echo(f"| `{name}` | {secs:,.0f} | {secs / total:.0%} |")

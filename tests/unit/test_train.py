@@ -345,3 +345,117 @@ def test_curve_points_from_the_log_history() -> None:
         (1, {"train/loss": 0.69, "train/rewards_margins": 0.0, "train/learning_rate": 1e-3}),
         (2, {"train/loss": 0.5, "train/rewards_accuracies": 1.0}),
     ]
+
+
+def test_completion_only_lm_head_gives_the_same_losses_with_fewer_rows(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CPU speed-up (score only completion tokens through the LM head) changes which rows the vocabulary
+    projection sees, not the result: per-step losses and rewards within 1e-5, with and without the reference
+    precomputed; trl's own switch is put back afterwards."""
+    import trl.trainer.utils as trl_utils
+
+    rows_seen: list[int] = []
+    apply = trl_utils._ChunkedLogProbFunction.apply
+
+    def spy(hidden: torch.Tensor, *a: object) -> object:
+        rows_seen.append(hidden.shape[0])
+        return apply(hidden, *a)
+
+    monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
+    original = trl_utils._use_triton
+    for precompute in (True, False):
+        p = TrainParams(
+            epochs=2,
+            batch_size=4,
+            lr=5e-2,
+            warmup=0.0,
+            max_length=64,
+            lora_r=4,
+            lora_alpha=8,
+            lora_dropout=0.0,
+            lora_targets=["q_proj", "v_proj"],
+            precompute_ref_log_probs=precompute,
+            seed=1,
+        )
+        runs = {}
+        for compact in (False, True):
+            rows_seen.clear()
+            model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+            res = train_dpo(
+                model,
+                tok,
+                PAIRS,
+                PAIRS[:2],
+                p,
+                "float32",
+                tmp_path / f"w{compact}{precompute}",
+                compact_lm_head=compact,
+            )
+            assert res["summary"]["lm_head_completion_only"] is compact
+            steps = [h for h in res["history"] if "loss" in h and "eval_loss" not in h]
+            runs[compact] = (steps, sum(rows_seen), res["summary"]["eval_loss"])
+            assert trl_utils._use_triton is original
+        (full, full_rows, full_eval), (comp, comp_rows, comp_eval) = runs[False], runs[True]
+        assert comp_rows < full_rows  # prompt and padding positions no longer projected
+        assert [h["step"] for h in comp] == [h["step"] for h in full]
+        for a, b in zip(full, comp, strict=True):
+            for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins"):
+                assert a[k] == pytest.approx(b[k], abs=1e-5), (precompute, a["step"], k)
+        assert comp_eval == pytest.approx(full_eval, abs=1e-5)
+
+
+def test_frozen_layers_run_once_per_sequence_with_the_same_losses(
+    tiny_model_dir: Path, tmp_path: Path
+) -> None:
+    """With the adapter on the top layer only, the bottom layer's output is computed in the reference pass and
+    reused by every training step and the validation pass (cache hits), and the run's losses, rewards and LoRA
+    weights match a run that recomputes it every step within float rounding. The probe's calls are kept out."""
+    probed: list[int] = []
+
+    def probe(model: object) -> dict[str, float]:
+        probed.append(1)
+        return {"economic": 0.0, "social": 0.0}
+
+    runs = {}
+    for reuse in (False, True):
+        p = TrainParams(
+            epochs=2,
+            batch_size=4,
+            lr=5e-2,
+            warmup=0.0,
+            max_length=64,
+            lora_r=4,
+            lora_alpha=8,
+            lora_dropout=0.1,  # trl turns dropout off; the cache checks the frozen layers anyway
+            lora_targets=["q_proj", "v_proj", "down_proj"],
+            lora_top_layers=1,
+            precompute_ref_log_probs=True,
+            reuse_frozen_layers=reuse,
+            compass_every=2,
+            seed=2,
+        )
+        model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+        res = train_dpo(model, tok, PAIRS, PAIRS[:2], p, "float32", tmp_path / f"w{reuse}", probe=probe)
+        runs[reuse] = res
+        assert all("forward" not in vars(layer) for layer in model.model.layers)  # put back
+    s = runs[True]["summary"]
+    assert "frozen_cache_hits" not in runs[False]["summary"]
+    assert s["frozen_layers_cached"] == 1
+    # PAIRS is 4 distinct pairs twice. The reference pass: train batch 1 (4 new pairs) computed, train batch 2
+    # (the same 4 again) and the validation batch served; then 4 training steps and the final validation pass
+    assert s["frozen_cache_misses"] == 1 and s["frozen_cache_hits"] == 1 + 1 + 4 + 1
+    assert s["frozen_cache_sequences"] == len({(r["prompt"], r["chosen"]) for r in PAIRS}) * 2
+    assert s["trainable_tensors_unchanged"] == 0
+    full = [h for h in runs[False]["history"] if "loss" in h and "eval_loss" not in h]
+    fast = [h for h in runs[True]["history"] if "loss" in h and "eval_loss" not in h]
+    assert len(full) == len(fast) == 4
+    for a, b in zip(full, fast, strict=True):
+        for k in ("loss", "rewards/chosen", "rewards/rejected", "rewards/margins"):
+            assert a[k] == pytest.approx(b[k], abs=1e-5), (a["step"], k)
+    assert runs[True]["summary"]["eval_loss"] == pytest.approx(runs[False]["summary"]["eval_loss"], abs=1e-5)
+    w_full = dict(runs[False]["model"].named_parameters())
+    for n, w in runs[True]["model"].named_parameters():
+        if w.requires_grad:
+            assert torch.allclose(w, w_full[n], atol=1e-5), n
+    assert len(probed) == 2 * 3  # step 0, 2, 4 in both runs
