@@ -54,13 +54,15 @@ def main(params_path: str, max_train: int) -> None:
     from sklearn.model_selection import GroupKFold, cross_val_score
 
     from politune.compass.paired import load_paired
+    from politune.io import read_jsonl
     from politune.lean import LeanClassifier
+    from politune.lean_training import training_passages
     from politune.params import load_params
     from politune.splits import document_of
-    from stages.lean import training_passages
 
     p = load_params(params_path)
-    train, heldout = training_passages(p)  # the lean stage's own data
+    heldout = read_jsonl("data/processed/heldout.jsonl")
+    train = training_passages(p, heldout)  # the lean stage's own data
     if max_train and len(train) > max_train:
         keep = np.random.default_rng(0).choice(len(train), max_train, replace=False)
         train = [train[i] for i in sorted(keep)]

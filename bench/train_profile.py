@@ -78,13 +78,12 @@ def kind_of(event: Any, rank: int) -> str | None:
 def main(pairs: str, base: str, steps: int, before: bool, json_out: str | None) -> None:
     import torch
     from torch.profiler import ProfilerActivity, profile
+    from train_speed import make_trainer  # bench/ is on sys.path when run as a script
 
     from politune.frozen_prefix import reuse_frozen_prefix
     from politune.models import cpu_description, load_model, load_tokenizer, resolve_dtype
     from politune.params import load_params
     from politune.train import completion_only_lm_head
-
-    from train_speed import make_trainer  # bench/ is on sys.path when run as a script
 
     p = load_params("params.yaml").train
     dtype = resolve_dtype("auto")
@@ -122,7 +121,13 @@ def main(pairs: str, base: str, steps: int, before: bool, json_out: str | None) 
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:
             json.dump(
-                {"cpu": cpu_description(), "dtype": dtype, "before": before, "wall_seconds": wall, "steps": steps}
+                {
+                    "cpu": cpu_description(),
+                    "dtype": dtype,
+                    "before": before,
+                    "wall_seconds": wall,
+                    "steps": steps,
+                }
                 | {"seconds": dict(seconds)},
                 f,
                 indent=2,

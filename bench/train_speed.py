@@ -158,19 +158,25 @@ def pipeline_runs(base: str, pairs: str) -> list[dict]:
         val = [json.loads(line) for line in f]
     from politune.train import train_dpo
 
+    trl_defaults = {"lora_top_layers": 0, "precompute_ref_log_probs": False, "reuse_frozen_layers": False}
+    runs = [  # label, dtype, train param changes, completion-only LM head
+        ("TRL defaults (fp32, all layers, ref every step)", "float32", trl_defaults, False),
+        ("pipeline, as of 2026-12-02", dtype, {"reuse_frozen_layers": False}, False),
+        ("pipeline now", dtype, {}, True),
+    ]
     out = []
-    for label, fast in (("pipeline, as of 2026-12-02", False), ("pipeline now", True)):
+    for label, run_dtype, changes, compact in runs:
         with tempfile.TemporaryDirectory() as work:
             t0 = time.perf_counter()
             res = train_dpo(
-                load_model(base, dtype),
+                load_model(base, run_dtype),
                 load_tokenizer(base),
                 rows,
                 val,
-                p.model_copy(update={"reuse_frozen_layers": fast}),
-                dtype,
+                p.model_copy(update=changes),
+                run_dtype,
                 work,
-                compact_lm_head=fast,
+                compact_lm_head=compact,
             )
             wall = time.perf_counter() - t0
         losses = [h["loss"] for h in res["history"] if "loss" in h and "eval_loss" not in h]
@@ -187,8 +193,10 @@ def pipeline_runs(base: str, pairs: str) -> list[dict]:
             }
         )
         click.echo(f"  {label}: {wall:.0f} s", err=True)
-    a, b = out[0]["losses"], out[1]["losses"]
-    out[1]["max_loss_difference"] = max(abs(x - y) for x, y in zip(a, b, strict=True))
+    a, b = out[1]["losses"], out[2]["losses"]
+    out[2]["max_loss_difference"] = max(abs(x - y) for x, y in zip(a, b, strict=True))
+    for r in out:
+        r["speedup_vs_trl_defaults"] = round(out[0]["wall_seconds"] / r["wall_seconds"], 2)
     return out
 
 
@@ -200,7 +208,12 @@ def pipeline_runs(base: str, pairs: str) -> list[dict]:
     help="JSONL with prompt/chosen/rejected (the synthesize stage's output).",
 )
 @click.option("--base", default="models/base/smollm2-135m", show_default=True, help="A base-model folder.")
-@click.option("--steps", default=4, show_default=True, help="Optimizer steps timed per configuration.")
+@click.option(
+    "--steps",
+    default=4,
+    show_default=True,
+    help="Optimizer steps timed per configuration (0: pipeline only).",
+)
 @click.option("--batch-size", default=8, show_default=True, help="Pairs per step (params.yaml: 8).")
 @click.option("--max-length", default=192, show_default=True, help="Tokens per sequence (params.yaml: 192).")
 @click.option("--pipeline/--no-pipeline", default=False, help="Also time the pipeline's own training run.")
@@ -218,7 +231,7 @@ def main(
     peak = {d: matmul_peak(d) for d in sorted({"float32", auto})}
     results = []
     tok = load_tokenizer(base)
-    for config in CONFIGS:
+    for config in CONFIGS if steps > 0 else []:
         label, dtype = config[0], auto if config[1] == "auto" else config[1]
         config = (label, dtype, *config[2:])
         secs, trainer, _ = run_config(base, tok, rows, config, steps, batch_size, max_length, count=False)
@@ -241,7 +254,7 @@ def main(
             }
         )
         click.echo(f"  {label}: {secs:.2f} s/step", err=True)
-    ref = results[0]["seconds_per_step"]
+    ref = results[0]["seconds_per_step"] if results else 0.0
     click.echo(
         f"\n{cpu_description()}, {torch.get_num_threads()} threads; matmul peak here (2048^3): "
         + ", ".join(f"{d} {v / 1e9:.0f} GFLOP/s" for d, v in peak.items())
@@ -265,17 +278,17 @@ def main(
     if pipe:
         click.echo(
             f"\n{'pipeline run (params.yaml, all pairs, 2 epochs)':48s} {'steps':>6s} {'train s':>8s} "
-            f"{'s/step':>7s} {'wall s':>7s} {'eval loss':>10s}"
+            f"{'s/step':>7s} {'wall s':>7s} {'speedup':>8s} {'eval loss':>10s}"
         )
         for r in pipe:
             click.echo(
                 f"{r['configuration']:48s} {r['steps']:6d} {r['train_seconds']:8.1f} {r['seconds_per_step']:7.2f} "
-                f"{r['wall_seconds']:7.1f} {r['eval_loss']:10.5f}"
+                f"{r['wall_seconds']:7.1f} {r['speedup_vs_trl_defaults']:7.2f}x {r['eval_loss']:10.5f}"
             )
         click.echo(
-            f"largest per-step loss difference: {pipe[1]['max_loss_difference']:.2e} "
-            f"(over {len(pipe[1]['losses'])} steps; wall = building the trainer, the reference pass, training, "
-            "validation)"
+            f"largest per-step loss difference, now vs as of 2026-12-02: {pipe[2]['max_loss_difference']:.2e} "
+            f"(over {len(pipe[2]['losses'])} steps); wall = building the trainer (tokenizing, the reference "
+            "pass), training, validation; speedup on wall"
         )
     if json_out:
         with open(json_out, "w", encoding="utf-8") as f:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from tqdm import tqdm
 
 from politune.agreement import gold_agreement
@@ -289,3 +290,20 @@ def annotate_metrics(
             {"backend_stats": dict(work.stats)} if hasattr(work, "stats") else {}
         ),  # retries, errors, truncations
     }
+
+
+def annotator_scorer(p: Params) -> Callable[[list[str]], np.ndarray]:
+    """evaluate.openended.scorer annotator: the annotate stage's model and backend (transformers, vllm, openai)
+    read each answer as it reads a post; P(right) = (leaning + 1) / 2, NaN where the backend gave no usable
+    judgement (counted as unscored)."""
+
+    def predict(texts: list[str]) -> np.ndarray:
+        posts = [{"text": t} for t in texts]
+        work, order, _ = make_worker(p, posts)
+        out = np.full(len(texts), np.nan)
+        for i, ann in zip(order, work([posts[i] for i in order]), strict=True):
+            if "error" not in ann:
+                out[i] = (ann["leaning"] + 1.0) / 2.0
+        return out
+
+    return predict

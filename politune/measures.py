@@ -138,3 +138,40 @@ def qualitative_measure(e: EvaluateParams, backend: Generator, name: str) -> str
         )
         answers = [o["text"] for o in outs]
     return qualitative_markdown(name, prompts, answers)
+
+
+MEASURE_FILES = ("items", "heldout", "paired", "answers", "neutral")  # per-row outputs, one JSONL each
+
+
+def evaluate_model(
+    e: EvaluateParams,
+    backend: Any,
+    name: str,
+    judge: Any = None,
+    lean_scorer: Callable[[list[str]], np.ndarray] | None = None,
+) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], str]:
+    """Every measure of `e` on one model: (metrics, rows per file of MEASURE_FILES, qualitative markdown).
+
+    The compass instrument (pooled over the prompt variants) and the held-out instruments always; then, as
+    `e.measures` and `e.neutral_text` say: paired statements (which side it takes), open-ended answers read by
+    `lean_scorer` (texts -> P(right), required for that measure), perplexity on neutral text; and the qualitative
+    answers. A measure that is off gives no rows (its file is still written, empty, for DVC).
+    """
+    instrument = load_instrument(e.instrument)
+    metrics, items = evaluate_instrument(e, backend, instrument, judge)
+    heldout, heldout_items = heldout_measure(e, backend, judge)
+    out: dict[str, Any] = {"instrument": instrument.name, "mode": e.mode, **metrics, "heldout": heldout}
+    rows: dict[str, list[dict[str, Any]]] = {k: [] for k in MEASURE_FILES}
+    rows["items"], rows["heldout"] = items, heldout_items
+    if "paired" in e.measures:
+        out["paired"], rows["paired"] = paired_measure(e, backend)
+    if "openended" in e.measures:
+        if lean_scorer is None:
+            raise ValueError(
+                "evaluate.measures has openended: a lean scorer is needed (evaluate.openended.scorer)"
+            )
+        out["openended"], rows["answers"] = openended_measure(e, backend, lean_scorer)
+        out["openended_scorer"] = e.openended.scorer
+    if e.neutral_text:
+        out["neutral"], rows["neutral"] = neutral_measure(e.neutral_text, backend)
+    return out, rows, qualitative_measure(e, backend, name)

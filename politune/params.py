@@ -326,6 +326,17 @@ class Params(_Section):
     lean: LeanParams = LeanParams()
     evaluate: EvaluateParams = EvaluateParams()
 
+    def check_model(self, name: str, option: str = "--model") -> None:
+        """A clear error when `name` is not a key of `models` (a stage's command-line option)."""
+        if name not in self.models:
+            raise ValueError(f"{option} {name!r} is not a key of `models` (have: {', '.join(self.models)})")
+
+    def check_ideology(self, name: str, option: str = "--ideology", also: str | None = None) -> None:
+        """A clear error when `name` is not a key of `ideologies` (nor `also`, a value the option also takes)."""
+        if name not in self.ideologies and name != also:
+            have = ([also] if also else []) + list(self.ideologies)
+            raise ValueError(f"{option} {name!r} is not a key of `ideologies` (have: {', '.join(have)})")
+
 
 def _fmt_loc(loc: tuple[Any, ...]) -> str:
     return ".".join(str(x) for x in loc)

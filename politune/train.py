@@ -36,7 +36,7 @@ from typing import Any
 from politune.frozen_prefix import FrozenPrefixCache, reuse_frozen_prefix
 from politune.hashing import sha256_file, sha256_json
 from politune.pairs import check_format, render_pair, to_training_rows
-from politune.params import TrainParams
+from politune.params import Params, TrainParams
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +174,23 @@ def compass_probe(
         return {"economic": float(head["economic"]), "social": float(head["social"])}
 
     return probe
+
+
+def probe_from_params(p: Params, tokenizer: Any) -> Probe | None:
+    """The compass probe that `train.compass_every` asks for (None when 0): evaluate.instrument, scored with the
+    train.compass_templates x compass_reverse_order variants."""
+    if not p.train.compass_every:
+        return None
+    from politune.compass.instrument import load_instrument
+
+    t = p.train
+    return compass_probe(
+        load_instrument(p.evaluate.instrument),
+        tokenizer,
+        list(t.compass_templates),
+        t.compass_reverse_order,
+        p.evaluate.batch_size,
+    )
 
 
 def _callbacks(probe: Probe | None, every: int) -> list[Any]:

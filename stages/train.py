@@ -28,13 +28,13 @@ from politune.models import base_manifest, load_model, load_tokenizer, resolve_d
 from politune.train import (
     checkpoint_dir,
     checkpoint_fingerprint,
-    compass_probe,
-    curve_points,
     is_main_process,
+    probe_from_params,
     train_dpo,
     wait_for_main_process,
 )
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
+from stages._curves import write_curves
 
 
 @click.command()
@@ -45,12 +45,8 @@ from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 def main(model_name: str, ideology: str, params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    if model_name not in p.models:
-        raise ValueError(f"--model {model_name!r} is not a key of `models` (have: {', '.join(p.models)})")
-    if ideology not in p.ideologies:
-        raise ValueError(
-            f"--ideology {ideology!r} is not a key of `ideologies` (have: {', '.join(p.ideologies)})"
-        )
+    p.check_model(model_name)
+    p.check_ideology(ideology)
     run = f"{model_name}-{ideology}"
     pairs_dir = Path("data/processed/pairs") / ideology
     train_pairs = read_jsonl(pairs_dir / "train.jsonl")
@@ -59,18 +55,7 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     dtype = resolve_dtype(p.models[model_name].train_dtype)  # auto -> this machine's fast dtype
     model = load_model(base, dtype)
     tok = load_tokenizer(base)
-    probe = None
-    if p.train.compass_every:
-        from politune.compass.instrument import load_instrument
-
-        t = p.train
-        probe = compass_probe(
-            load_instrument(p.evaluate.instrument),
-            tok,
-            list(t.compass_templates),
-            t.compass_reverse_order,
-            p.evaluate.batch_size,
-        )
+    probe = probe_from_params(p, tok)
     rank0 = is_main_process()
     fp = checkpoint_fingerprint(
         p.train,
@@ -96,32 +81,10 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     with atomic_path(f"models/adapters/{run}") as out:
         res["model"].save_pretrained(out, safe_serialization=True)
         write_manifest(out)
-    write_metrics(
-        f"metrics/train/{run}.json",
-        {
-            "model": model_name,
-            "ideology": ideology,
-            "dtype": dtype,
-            "device": str(next(res["model"].parameters()).device),
-            **res["summary"],
-        },
-        t0,
-    )
+    info = {"model": model_name, "ideology": ideology, "dtype": dtype}
+    info["device"] = str(next(res["model"].parameters()).device)
+    write_metrics(f"metrics/train/{run}.json", {**info, **res["summary"]}, t0)
     shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume
-
-
-def write_curves(history: list[dict], curves_dir: Path) -> None:
-    """dvclive plots from the trainer's whole log history (restored from the checkpoint after a resume)."""
-    from dvclive import Live
-
-    shutil.rmtree(curves_dir, ignore_errors=True)
-    with Live(dir=str(curves_dir), save_dvc_exp=False, dvcyaml=None, report=None) as live:
-        for step, values in curve_points(history):
-            live.step = step
-            for name, value in values.items():
-                live.log_metric(name, value, plot=True)
-    # dvclive's summary duplicates metrics/train/<run>.json, and `dvc plots show` cannot draw it
-    (curves_dir / "metrics.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

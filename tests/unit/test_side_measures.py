@@ -245,7 +245,7 @@ def test_annotator_scores_open_answers_on_the_tiny_model(
     import shutil
 
     from politune.params import load_params
-    from stages.evaluate import annotator_scorer
+    from politune.annotator import annotator_scorer
 
     p = load_params(REPO / "params.yaml")
     (tmp_path / "models" / "base").mkdir(parents=True)
