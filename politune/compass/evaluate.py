@@ -21,7 +21,7 @@ from politune.compass.elicit import (
     elicit_logprob,
 )
 from politune.compass.instrument import Instrument
-from politune.compass.score import expected_weights, per_item, score
+from politune.compass.score import expected_weights, per_item, score, score_expected
 from politune.params import EvaluateParams
 
 
@@ -72,9 +72,7 @@ def evaluate_instrument(
     answered = ~np.isnan(stack)
     counts = answered.sum(axis=0)
     pooled = np.where(counts > 0, np.where(answered, stack, 0.0).sum(axis=0) / np.maximum(counts, 1), np.nan)
-    # score() takes probabilities: pass per-item distributions that reproduce the pooled expected weight
-    probs = _probs_for_expected(instrument, pooled)
-    head = score(instrument, probs, p.bootstrap, p.seed)
+    head = score_expected(instrument, pooled, p.bootstrap, p.seed)
     head["invalid_share"] = round(float((~answered).mean()), 4)
     head["refusal_share"] = round(float(np.mean(np.vstack(refusal))), 4)
     econ = [r["economic"] for r in per_variant.values() if not np.isnan(r.get("economic", np.nan))]
@@ -96,16 +94,3 @@ def evaluate_instrument(
             }
         )
     return head, items
-
-
-def _probs_for_expected(instrument: Instrument, expected: np.ndarray) -> np.ndarray:
-    """Per-item distributions over (sd, d, a, sa) whose expected weight is `expected` (mixing the two
-    extreme options); NaN stays NaN. Only the expected weight enters the score, so this is exact."""
-    out = np.full((len(expected), 4), np.nan)
-    for i, (p, e) in enumerate(zip(instrument.propositions, expected, strict=True)):
-        if np.isnan(e):
-            continue
-        lo, hi = p.weights[0], p.weights[3]
-        t = 0.5 if hi == lo else (e - lo) / (hi - lo)
-        out[i] = [1 - t, 0.0, 0.0, t]
-    return out

@@ -80,7 +80,14 @@ def _bootstrap(
 
 def score(instrument: Instrument, probs: np.ndarray, bootstrap: int = 1000, seed: int = 0) -> dict[str, Any]:
     """probs: (n_items, 4) option probabilities in the order sd, d, a, sa; a NaN row = no usable answer."""
-    expected = expected_weights(instrument, probs)
+    return score_expected(instrument, expected_weights(instrument, probs), bootstrap, seed)
+
+
+def score_expected(
+    instrument: Instrument, expected: np.ndarray, bootstrap: int = 1000, seed: int = 0
+) -> dict[str, Any]:
+    """Coordinates with bootstrap intervals from per-item expected weights (NaN = no usable answer): what `score`
+    computes from probabilities, for weights already pooled over prompt variants."""
     rng = np.random.default_rng(seed)
     out: dict[str, Any] = {}
     for axis in AXES:
