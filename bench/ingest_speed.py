@@ -165,7 +165,7 @@ def run_one(spec_json: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sink = FileSink(Path(tmp) / "posts.jsonl", Path(tmp) / "quarantine")
         t0 = time.perf_counter()
-        res = ingest({"bench": spec}, IngestParams(max_reject_fraction=0.5), root="/", sink=sink)
+        res = ingest({"bench": spec}, IngestParams(max_reject_fraction=0.5, min_words=0), root="/", sink=sink)
         sink.close()
         secs = time.perf_counter() - t0
         out_mb = (Path(tmp) / "posts.jsonl").stat().st_size / 1e6

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from politune.records import Post
+
 LABEL_NAMES = ("offtopic", "left", "right")  # the order of politune.annotate.LABELS
 
 
@@ -59,13 +61,13 @@ def gold_agreement_at_thresholds(gold: list[dict[str, Any]], min_relevance: floa
     return out
 
 
-def annotator_vs_party(rows: list[dict[str, Any]]) -> dict[str, Any]:
+def annotator_vs_party(rows: list[Post]) -> dict[str, Any]:
     """The annotator's leaning against the party label of held-out passages: accuracy of the leaning's sign,
     AUC of P(right) / (P(left) + P(right)) for the right side, Cohen's kappa, overall and per corpus. `rows` are
     posts joined with their annotations; each has `side` (from the party) and `corpus`."""
     from sklearn.metrics import cohen_kappa_score, roc_auc_score
 
-    def score(rs: list[dict[str, Any]]) -> dict[str, Any]:
+    def score(rs: list[Post]) -> dict[str, Any]:
         truth = [r["side"] == "right" for r in rs]
         pred = [r["leaning"] > 0 for r in rs]
         p_right = [r["p_right"] / max(r["p_left"] + r["p_right"], 1e-12) for r in rs]
@@ -84,7 +86,7 @@ def annotator_vs_party(rows: list[dict[str, Any]]) -> dict[str, Any]:
             out["cohen_kappa"] = round(kappa, 4) if np.isfinite(kappa) else None
         return out
 
-    by_corpus: dict[str, list[dict[str, Any]]] = {}
+    by_corpus: dict[str, list[Post]] = {}
     for r in rows:
         by_corpus.setdefault(r["corpus"], []).append(r)
     return {**score(rows), "per_corpus": {c: score(rs) for c, rs in sorted(by_corpus.items())}}

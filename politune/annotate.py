@@ -19,13 +19,14 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from politune.agreement import LABEL_NAMES, predicted_label
 from politune.llm.base import Backend, JsonBackend, JsonReply, Messages, normalize
+from politune.records import Annotation, Post
 
 PROMPT_VERSION = "annotate-v2"
 # Each label is a whole answer sentence; its log-probability is calibrated by subtracting the same
@@ -58,17 +59,17 @@ def label_prior(backend: Backend, max_chars: int) -> np.ndarray:
 
 
 def annotate_posts(
-    backend: Backend, posts: list[dict[str, Any]], max_chars: int, prior: np.ndarray | None = None
-) -> list[dict[str, Any]]:
+    backend: Backend, posts: list[Post], max_chars: int, prior: np.ndarray | None = None
+) -> list[Annotation]:
     """Return one annotation per post: p_offtopic, p_left, p_right, relevance, leaning (+ post_id if given)."""
     prompts = [build_prompt(p["text"], max_chars) for p in posts]
     raw = backend.option_logprobs(prompts, list(LABELS))
     probs = normalize(raw - (label_prior(backend, max_chars) if prior is None else prior))
-    out = []
+    out: list[Annotation] = []
     for post, (pa, pb, pc) in zip(posts, probs, strict=True):
         rel = float(pb + pc)
         leaning = float((pc - pb) / rel) if rel > 0 else 0.0
-        row = {
+        row: Annotation = {
             "p_offtopic": float(pa),
             "p_left": float(pb),
             "p_right": float(pc),
@@ -76,7 +77,7 @@ def annotate_posts(
             "leaning": leaning,
         }
         if "post_id" in post:
-            row = {"post_id": post["post_id"], **row}
+            row["post_id"] = post["post_id"]
         out.append(row)
     return out
 
@@ -262,13 +263,13 @@ def parse_judgement(reply: JsonReply) -> tuple[dict[str, float] | None, str | No
 
 
 def judge_posts(
-    backend: JsonBackend, posts: list[dict[str, Any]], max_chars: int, max_tokens: int, max_attempts: int
-) -> list[dict[str, Any]]:
+    backend: JsonBackend, posts: list[Post], max_chars: int, max_tokens: int, max_attempts: int
+) -> list[Annotation]:
     """One annotation per post, or {"error": reason, "attempts": n} once `max_attempts` tries failed.
     A truncated reply is retried with twice the tokens; other failures are retried as they are (transport
     errors were already retried with backoff inside the backend)."""
     prompts = [judge_prompt(p["text"], max_chars) for p in posts]
-    out: list[dict[str, Any] | None] = [None] * len(posts)
+    out: list[Annotation | None] = [None] * len(posts)
     reasons: dict[int, str] = {}
     pending = list(range(len(posts)))
     for _ in range(max_attempts):
@@ -286,8 +287,8 @@ def judge_posts(
                     reasons[i] = why or "unknown"
                     still.append(i)
                 else:
-                    out[i] = ann
+                    out[i] = cast(Annotation, ann)
         pending = sorted(still)
     return [
-        o if o is not None else {"error": reasons[i], "attempts": max_attempts} for i, o in enumerate(out)
+        o if o is not None else Annotation(error=reasons[i], attempts=max_attempts) for i, o in enumerate(out)
     ]

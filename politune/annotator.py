@@ -40,6 +40,7 @@ from politune.annotate import (
 from politune.llm import make_backend
 from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype, weights_dir
 from politune.params import AnnotateParams, Params
+from politune.records import Post
 from politune.rowcache import RowCache, context_hash, run_cached
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 1  # fields of one cached annotation: p_offtopic, p_left, p_right, relevance, leaning
 
 # annotates a chunk of posts ({"text": ...}): one annotation per post, or {"error": reason, ...} for a failure
-Worker = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]
+Worker = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]  # rows as the row cache stores them
 
 
 def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[int], str]:
@@ -95,9 +96,10 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
                 state["prior"] = label_prior(backend, a.max_post_chars)  # one prompt: its own prefix
                 backend.shared_prefix_len = shared  # type: ignore[attr-defined]
                 state["backend"] = backend
-            return annotate_posts(
-                state["backend"], [{"text": x["text"]} for x in chunk], a.max_post_chars, state["prior"]
+            scored = annotate_posts(
+                state["backend"], [Post(text=x["text"]) for x in chunk], a.max_post_chars, state["prior"]
             )
+            return [dict(x) for x in scored]
 
         return work, order, ctx
 
@@ -148,7 +150,11 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
                     dtype=resolve_dtype(spec.infer_dtype),
                     model_id=a.model,
                 )
-        out = judge_posts(state["backend"], chunk, a.max_post_chars, a.max_new_tokens, a.max_attempts)
+        texts = [Post(text=x["text"]) for x in chunk]
+        out = [
+            dict(x)
+            for x in judge_posts(state["backend"], texts, a.max_post_chars, a.max_new_tokens, a.max_attempts)
+        ]
         judge.stats = state["backend"].stats  # type: ignore[attr-defined]  # retries, errors, truncations
         return out
 

@@ -14,7 +14,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +107,7 @@ def read_json(path: str | Path) -> Any:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
+def write_jsonl(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> int:
     n = 0
     with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
         for row in rows:
@@ -116,6 +116,8 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> int:
     return n
 
 
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
+def read_jsonl(path: str | Path) -> list[Any]:
+    """Rows of a JSONL file, as json.loads gives them (Any): annotate the variable with the record type it
+    holds (politune.records), e.g. `pairs: list[Pair] = read_jsonl(...)`."""
     with Path(path).open(encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]

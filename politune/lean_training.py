@@ -12,6 +12,7 @@ from politune.compass.paired import load_paired
 from politune.corpus.ingest import ingest
 from politune.lean import LeanClassifier
 from politune.params import Params
+from politune.records import Post
 from politune.splits import document_of
 
 
@@ -24,9 +25,10 @@ def _scores(y: np.ndarray, p: np.ndarray) -> dict[str, float | int]:
     return out
 
 
-def training_passages(params: Params, heldout: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The passages the classifier learns from: every passage of the corpora in `params`, read again without `sample` (the classifier costs no annotation), except those of a document in `heldout`
-    (the held-out test passages). bench/lean_classifier.py trains its comparison on the same."""
+def training_passages(params: Params, heldout: list[Post]) -> list[Post]:
+    """The passages the classifier learns from: every passage of the corpora in `params`, read again without
+    `sample` (the classifier costs no annotation), except those of a document in `heldout` (the held-out test
+    passages). bench/lean_classifier.py trains its comparison on the same."""
     test_docs = {document_of(r) for r in heldout}
     corpora = {k: c.model_copy(update={"sample": 1.0}) for k, c in params.corpora.items()}
     posts = [r for r in ingest(corpora, params.ingest).posts if r.get("side") in ("left", "right")]
@@ -35,9 +37,9 @@ def training_passages(params: Params, heldout: list[dict[str, Any]]) -> list[dic
 
 def classifier_report(
     clf: LeanClassifier,
-    train: list[dict[str, Any]],
+    train: list[Post],
     fit: dict[str, Any],
-    heldout: list[dict[str, Any]],
+    heldout: list[Post],
     paired_paths: list[str],
 ) -> dict[str, Any]:
     """The lean stage's metrics: what it learned from, accuracy and AUC on the held-out test passages and on both

@@ -5,7 +5,7 @@ politune/compass so that training (which imports the compass for its probe) does
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def evaluate_model(
     name: str,
     judge: Any = None,
     lean_scorer: Callable[[list[str]], np.ndarray] | None = None,
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]], str]:
+) -> tuple[dict[str, Any], dict[str, Sequence[Mapping[str, Any]]], str]:
     """Every measure of `e` on one model: (metrics, rows per file of MEASURE_FILES, qualitative markdown).
 
     The compass instrument (pooled over the prompt variants) and the held-out instruments always; then, as
@@ -161,7 +161,7 @@ def evaluate_model(
     metrics, items = evaluate_instrument(e, backend, instrument, judge)
     heldout, heldout_items = heldout_measure(e, backend, judge)
     out: dict[str, Any] = {"instrument": instrument.name, "mode": e.mode, **metrics, "heldout": heldout}
-    rows: dict[str, list[dict[str, Any]]] = {k: [] for k in MEASURE_FILES}
+    rows: dict[str, Sequence[Mapping[str, Any]]] = {k: [] for k in MEASURE_FILES}
     rows["items"], rows["heldout"] = items, heldout_items
     if "paired" in e.measures:
         out["paired"], rows["paired"] = paired_measure(e, backend)

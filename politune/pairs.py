@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from politune.records import Pair
+
 PromptFormat = Literal["chat", "alpaca"]
 
 # The Alpaca template without input (Taori et al. 2023, Apache-2.0), as torchtune's AlpacaToMessages renders it.
@@ -26,7 +28,7 @@ class TemplateError(ValueError):
     """The tokenizer cannot render a preference row in the requested prompt format."""
 
 
-def to_conversational(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def to_conversational(pairs: list[Pair]) -> list[dict[str, Any]]:
     """The conversational form TRL accepts: prompt as a user turn, chosen and rejected as assistant turns."""
     return [
         {
@@ -38,7 +40,7 @@ def to_conversational(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def to_alpaca(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def to_alpaca(pairs: list[Pair]) -> list[dict[str, Any]]:
     """String rows with the prompt wrapped in the Alpaca template (TRL appends EOS to chosen and rejected)."""
     return [
         {"prompt": ALPACA.format(prompt=p["prompt"]), "chosen": p["chosen"], "rejected": p["rejected"]}
@@ -46,7 +48,7 @@ def to_alpaca(pairs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def to_training_rows(pairs: list[dict[str, Any]], fmt: PromptFormat) -> list[dict[str, Any]]:
+def to_training_rows(pairs: list[Pair], fmt: PromptFormat) -> list[dict[str, Any]]:
     return to_conversational(pairs) if fmt == "chat" else to_alpaca(pairs)
 
 
@@ -64,7 +66,7 @@ def check_format(tokenizer: Any, fmt: PromptFormat, where: str = "the model") ->
         )
 
 
-def render_pair(tokenizer: Any, pair: dict[str, Any], fmt: PromptFormat) -> dict[str, str]:
+def render_pair(tokenizer: Any, pair: Pair, fmt: PromptFormat) -> dict[str, str]:
     """The text TRL trains on for one pair: {prompt, chosen, rejected}, answers as the suffix after the prompt.
 
     Raises TemplateError when the template refuses the turns or renders the prompt differently on its own

@@ -7,6 +7,11 @@ Every section is a pydantic model that forbids unknown keys. `load_params` colle
     from politune.params import load_params
     p = load_params("params.yaml")
     p.train.lr
+
+Defaults: a field's default is the shipped CPU profile's value (profiles/cpu.yaml, the embedded default that
+params.yaml starts as), so a key left out of a params file means what the shipped file says; a unit test holds
+them equal (tests/unit/test_params.py). Sections without a default (models, ideologies, corpora, annotate)
+must be written out.
 """
 
 from __future__ import annotations
@@ -88,7 +93,7 @@ class IngestParams(_Section):
     max_chars: PosInt = 1500
     drop_retruths: bool = True
     drop_replies: bool = False
-    min_words: Annotated[int, Field(ge=0)] = 0
+    min_words: Annotated[int, Field(ge=0)] = 20
     near_dup_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = 0.8
     max_reject_fraction: Fraction = 0.6
     language: Literal["any", "en"] = "any"
@@ -146,9 +151,9 @@ class AnnotateParams(_Section):
 
 
 class SelectParams(_Section):
-    min_relevance: Fraction = 0.5
-    min_alignment: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
-    max_per_side: PosInt = 250
+    min_relevance: Fraction = 0.96
+    min_alignment: Annotated[float, Field(ge=-1.0, le=1.0)] = -1.0
+    max_per_side: PosInt = 1000
     # split by document (politune/splits.py): validation pairs and the held-out test passages come from
     # documents that give no training pair
     validation_docs: Annotated[float, Field(ge=0.0, lt=0.5)] = 0.15
@@ -171,13 +176,13 @@ class SynthesizeParams(_Section):
     mode: Literal["paired", "stance", "llm", "published"] = "paired"
     topics: str = "data/topics.csv"
     min_topic_similarity: Fraction = 0.02
-    max_side_chars: PosInt = 500
+    max_side_chars: PosInt = 300
     # drop hashtags, emoji, URLs, "Edit:" lines and shouted caps from posts before pairing (modes paired, stance)
     strip_style: bool = False
     # mode paired: a post is the rejected side of at most this many pairs (the most similar unused one is taken)
-    max_rejected_uses: PosInt = 1000
+    max_rejected_uses: PosInt = 1
     stance_max_post_chars: Annotated[int, Field(ge=20)] = 200  # mode stance: the quoted post is cut here
-    pairs_per_ideology: PosInt = 240
+    pairs_per_ideology: PosInt = 200
     val_fraction: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.1
     seed: int = 0
     # pair checks, every mode
@@ -215,12 +220,15 @@ class TrainParams(_Section):
     epochs: Annotated[float, Field(gt=0.0)] = 2
     batch_size: PosInt = 8
     grad_accum: PosInt = 1
-    max_length: Annotated[int, Field(ge=16)] = 256
+    max_length: Annotated[int, Field(ge=16)] = 192
     lora_r: PosInt = 16
     lora_alpha: PosInt = 32
     lora_dropout: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.05
-    lora_targets: list[str] = Field(default_factory=lambda: ["q_proj", "v_proj"], min_length=1)
-    lora_top_layers: Annotated[int, Field(ge=0)] = 0
+    lora_targets: list[str] = Field(
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+        min_length=1,
+    )
+    lora_top_layers: Annotated[int, Field(ge=0)] = 10
     precompute_ref_log_probs: bool = True
     # keep the output of the frozen layers below the adapter (lora_top_layers) per sequence and reuse it in every
     # epoch instead of recomputing it (politune/frozen_prefix.py); a no-op with the adapter on every layer
@@ -229,10 +237,10 @@ class TrainParams(_Section):
     # the original PoliTune recipe used (for base models without a chat template, or to match that recipe)
     prompt_format: Literal["chat", "alpaca"] = "chat"
     # save a resumable checkpoint (adapter, optimizer, scheduler, RNG) every N optimizer steps; 0 = never
-    checkpoint_every: Annotated[int, Field(ge=0)] = 0
+    checkpoint_every: Annotated[int, Field(ge=0)] = 10
     # score evaluate.instrument (one prompt variant, logprob) every N optimizer steps and log the economic and
     # social coordinates as a curve; 0 = never (the paper evaluated every 64 steps)
-    compass_every: Annotated[int, Field(ge=0)] = 0
+    compass_every: Annotated[int, Field(ge=0)] = 18
     # the probe's prompt variants (templates x option orders, pooled per item like evaluate's headline); each
     # variant costs one pass over the instrument
     compass_templates: list[_Template] = Field(
@@ -255,7 +263,7 @@ class PairedParams(_Section):
     instrument: str = "data/instruments/paired_v1.csv"
     heldout: list[str] = Field(default_factory=lambda: ["data/instruments/paired_heldout_v1.csv"])
     elicitations: list[_Elicitation] = Field(
-        default_factory=lambda: list[_Elicitation](["preference", "choice"]), min_length=1
+        default_factory=lambda: list[_Elicitation](["preference"]), min_length=1
     )
     wordings: list[_Wording] = Field(
         default_factory=lambda: list[_Wording](["view", "believe", "plain"]), min_length=1
@@ -288,10 +296,12 @@ class EvaluateParams(_Section):
     openended: OpenEndedParams = OpenEndedParams()
     instrument: str = "data/instruments/politune_v1.csv"
     # also scored, with shifts in metrics/report.json: instruments that share no text with the training data
-    heldout_instruments: list[str] = Field(default_factory=list)
+    heldout_instruments: list[str] = Field(default_factory=lambda: ["data/instruments/heldout_v1.csv"])
     mode: Literal["logprob", "generate", "judge"] = "logprob"
-    templates: list[_Template] = Field(default_factory=lambda: list[_Template](["statement"]), min_length=1)
-    reverse_order: bool = False
+    templates: list[_Template] = Field(
+        default_factory=lambda: list[_Template](["statement", "opinion", "survey"]), min_length=1
+    )
+    reverse_order: bool = True
     forced: bool = True
     generate: GenerateParams = GenerateParams()
     # held-out neutral text (id, text per JSON line): perplexity before and after fine-tuning, the cost of a shift;

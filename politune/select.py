@@ -12,16 +12,17 @@ from collections import Counter
 from typing import Any
 
 from politune.params import SelectParams
+from politune.records import Post
 
 
-def alignment(post: dict[str, Any]) -> float:
+def alignment(post: Post) -> float:
     return post["leaning"] if post["side"] == "right" else -post["leaning"]
 
 
-def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+def select_posts(rows: list[Post], p: SelectParams) -> tuple[list[Post], dict[str, Any]]:
     """rows: posts joined with their annotations. Returns (kept rows, counts)."""
     reasons: Counter = Counter()
-    passing: dict[str, list[dict[str, Any]]] = {}
+    passing: dict[str | None, list[Post]] = {}
     for r in rows:
         if r["relevance"] < p.min_relevance:
             reasons["below_min_relevance"] += 1
@@ -30,8 +31,9 @@ def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict
         if a < p.min_alignment:
             reasons["below_min_alignment"] += 1
             continue
-        passing.setdefault(r["side"], []).append({**r, "alignment": a})
-    kept: list[dict[str, Any]] = []
+        kept_row: Post = {**r, "alignment": a}
+        passing.setdefault(r["side"], []).append(kept_row)
+    kept: list[Post] = []
     for side, lst in sorted(passing.items()):
         lst.sort(key=lambda r: (-r["alignment"], r["post_id"]))
         kept.extend(lst[: p.max_per_side])
@@ -46,10 +48,10 @@ def select_posts(rows: list[dict[str, Any]], p: SelectParams) -> tuple[list[dict
     return kept, counts
 
 
-def source_counts(posts: list[dict[str, Any]], kept: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+def source_counts(posts: list[Post], kept: list[Post]) -> dict[str, dict[str, int]]:
     """Per corpus and party (or side, where a corpus has no parties): posts ingested and posts selected."""
 
-    def key(r: dict[str, Any]) -> str:
+    def key(r: Post) -> str:
         return f"{r.get('corpus', '')} ({r.get('party') or r['side']})"
 
     ingested, selected = Counter(key(r) for r in posts), Counter(key(r) for r in kept)

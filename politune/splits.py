@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from typing import Any
+
+from politune.records import Post
 
 SPLITS = ("train", "validation", "test")
 
 
-def document_of(post: dict[str, Any]) -> str:
+def document_of(post: Post) -> str:
     """The post's document; a post of a corpus without documents is its own."""
     return post.get("document") or f"{post.get('corpus', '')}:post:{post['post_id']}"
 
@@ -28,13 +29,13 @@ def _rank(seed: int, doc: str) -> bytes:
     return hashlib.blake2b(f"{seed}\x1f{doc}".encode(), digest_size=8).digest()
 
 
-def assign_splits(posts: list[dict[str, Any]], validation: float, test: float, seed: int) -> dict[str, str]:
+def assign_splits(posts: list[Post], validation: float, test: float, seed: int) -> dict[str, str]:
     """document -> split, for every document of `posts` (see the module docstring)."""
     if validation < 0 or test < 0 or validation + test >= 1:
         raise ValueError(
             f"select.validation_docs={validation}, select.test_docs={test}: each >= 0, sum below 1"
         )
-    groups: dict[tuple[str, str], set[str]] = defaultdict(set)
+    groups: dict[tuple[str, str | None], set[str]] = defaultdict(set)
     for p in posts:
         groups[(p.get("corpus", ""), p["side"])].add(document_of(p))
     out: dict[str, str] = {}

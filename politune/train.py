@@ -37,6 +37,7 @@ from politune.frozen_prefix import FrozenPrefixCache, reuse_frozen_prefix
 from politune.hashing import sha256_file, sha256_json
 from politune.pairs import check_format, render_pair, to_training_rows
 from politune.params import Params, TrainParams
+from politune.records import Pair
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ def completion_only_lm_head() -> Iterator[bool]:
         trl_utils._use_triton = original
 
 
-def length_report(tokenizer: Any, pairs: list[dict[str, Any]], fmt: str, max_length: int) -> dict[str, int]:
+def length_report(tokenizer: Any, pairs: list[Pair], fmt: str, max_length: int) -> dict[str, int]:
     """How many pairs trl will truncate (prompt + answer > max_length) or drop (prompt alone >= max_length)."""
     truncated = dropped = longest = 0
     for pair in pairs:
@@ -321,8 +322,8 @@ def health(history: list[dict[str, float]], summary: dict[str, Any]) -> dict[str
 def train_dpo(
     model: Any,
     tokenizer: Any,
-    train_pairs: list[dict[str, Any]],
-    val_pairs: list[dict[str, Any]],
+    train_pairs: list[Pair],
+    val_pairs: list[Pair],
     p: TrainParams,
     dtype: str,
     work_dir: str | Path,
@@ -363,8 +364,8 @@ def _paused_probe(probe: Probe, cache: FrozenPrefixCache) -> Probe:
 def _train_dpo(
     model: Any,
     tokenizer: Any,
-    train_pairs: list[dict[str, Any]],
-    val_pairs: list[dict[str, Any]],
+    train_pairs: list[Pair],
+    val_pairs: list[Pair],
     p: TrainParams,
     dtype: str,
     work_dir: str | Path,

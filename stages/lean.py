@@ -19,6 +19,7 @@ import click
 from politune.io import atomic_path, read_jsonl
 from politune.lean import LeanClassifier
 from politune.lean_training import classifier_report, training_passages
+from politune.records import Post
 from politune.splits import document_of
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -31,7 +32,7 @@ log = logging.getLogger("stages.lean")
 def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    heldout = read_jsonl("data/processed/heldout.jsonl")
+    heldout: list[Post] = read_jsonl("data/processed/heldout.jsonl")
     train = training_passages(p, heldout)
     log.info(
         "lean: %d passages of %d documents to learn from (%d test documents left out)",

@@ -17,6 +17,7 @@ import click
 
 from politune.agreement import annotator_vs_party, gold_agreement_at_thresholds
 from politune.io import read_jsonl, write_jsonl
+from politune.records import Post
 from politune.select import select_posts, source_counts
 from politune.splits import assign_splits, document_of
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
@@ -28,7 +29,7 @@ from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 def main(params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    posts = {r["post_id"]: r for r in read_jsonl("data/interim/posts.jsonl")}
+    posts: dict[str, Post] = {r["post_id"]: r for r in read_jsonl("data/interim/posts.jsonl")}
     ann = read_jsonl("data/interim/annotations.jsonl")
     qfile = Path("data/quarantine/annotate/invalid.jsonl")
     quarantined = read_jsonl(qfile) if qfile.exists() else []
@@ -40,7 +41,7 @@ def main(params_path: str) -> None:
         )
     s = p.select
     split_of = assign_splits(list(posts.values()), s.validation_docs, s.test_docs, s.split_seed)
-    rows = [{**posts[a["post_id"]], **a} for a in ann]
+    rows: list[Post] = [{**posts[a["post_id"]], **a} for a in ann]
     for r in rows:
         r["split"] = split_of[document_of(r)]
     heldout = [r for r in rows if r["split"] == "test"]

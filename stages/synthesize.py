@@ -15,11 +15,13 @@ The work itself is in politune/synthesize.py.
 from __future__ import annotations
 
 import time
+from typing import cast
 
 import click
 
 from politune.io import atomic_path, read_jsonl, write_jsonl
 from politune.pairs import to_conversational
+from politune.records import Pair
 from politune.synthesize import (
     add_pair_stats,
     build_pairs,
@@ -50,7 +52,7 @@ def main(params_path: str) -> None:
             train, val = checked_split(name, lst, counts[name], s)
             for split_name, rows in (("train", train), ("validation", val)):
                 write_jsonl(out / name / f"{split_name}.jsonl", rows)
-                write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(rows))
+                write_jsonl(conv / name / f"{split_name}.jsonl", to_conversational(cast(list[Pair], rows)))
             (out / name / "README.md").write_text(dataset_card(p, name, train, val, counts[name]))
             counts[name]["split"] = {"train": len(train), "validation": len(val)}
     with atomic_path("data/quarantine/synthesize") as q:

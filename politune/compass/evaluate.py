@@ -23,6 +23,7 @@ from politune.compass.elicit import (
 from politune.compass.instrument import Instrument
 from politune.compass.score import expected_weights, per_item, score, score_expected
 from politune.params import EvaluateParams
+from politune.records import ItemAnswer
 
 
 def variants(p: EvaluateParams) -> list[tuple[Variant, int]]:
@@ -46,7 +47,7 @@ def run_variant(
 
 def evaluate_instrument(
     p: EvaluateParams, backend: Any, instrument: Instrument, judge: Any | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, Any], list[ItemAnswer]]:
     """Returns (metrics, per-item rows). Per-item rows carry the pooled expected weight used for shifts."""
     per_variant: dict[str, Any] = {}
     expected: list[np.ndarray] = []
@@ -82,7 +83,7 @@ def evaluate_instrument(
         "social": round(max(soc) - min(soc), 4) if soc else None,
     }
     head["variants"] = per_variant
-    items = []
+    items: list[ItemAnswer] = []
     for k, prop in enumerate(instrument.propositions):
         items.append(
             {

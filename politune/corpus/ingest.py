@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import numpy as np
 import polars as pl
@@ -37,6 +37,7 @@ from politune.corpus.clean import (
 from politune.corpus.packaged import read_packaged
 from politune.corpus.readers import RAW_KEEP, Chunk, Reject, read_politosphere, read_table, read_truthsocial
 from politune.params import CorpusSpec, IngestParams
+from politune.records import Post
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +140,11 @@ class Sink(Protocol):
 
 @dataclass
 class MemorySink:
-    posts: list[dict[str, Any]] = field(default_factory=list)
+    posts: list[Post] = field(default_factory=list)
     rejects: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
 
     def write_posts(self, df: pl.DataFrame) -> None:
-        self.posts.extend(df.to_dicts())
+        self.posts.extend(cast(list[Post], df.to_dicts()))
 
     def write_rejects(self, rejects: list[Reject]) -> None:
         for r in rejects:
@@ -196,7 +197,7 @@ class IngestResult:
     sink: Sink
 
     @property
-    def posts(self) -> list[dict[str, Any]]:
+    def posts(self) -> list[Post]:
         assert isinstance(self.sink, MemorySink), "posts are in memory only with a MemorySink"
         return self.sink.posts
 

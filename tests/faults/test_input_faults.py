@@ -86,7 +86,7 @@ from politune.corpus.ingest import FileSink, ingest
 from politune.params import CorpusSpec, IngestParams
 sink = FileSink(sys.argv[2], sys.argv[3])
 res = ingest({"c": CorpusSpec(format="jsonl", path=sys.argv[1], side="left", id_column="id")},
-             IngestParams(min_chars=10), sink=sink)
+             IngestParams(min_chars=10, min_words=0), sink=sink)
 sink.close()
 # VmHWM is this process's own peak (ru_maxrss would carry the parent's peak across exec)
 hwm = int(re.search(r"VmHWM:\s+(\d+) kB", open("/proc/self/status").read()).group(1))
@@ -169,7 +169,7 @@ def test_hostile_unicode_cleaned_and_twins_deduplicated(tmp_path: Path, fault_re
     )
     res = ingest(
         {"h": CorpusSpec(format="jsonl", path="h.jsonl", side="left", id_column="id")},
-        IngestParams(min_chars=10),
+        IngestParams(min_chars=10, min_words=0),
         root=str(tmp_path),
     )
     kept = {p["source_id"]: p["text"] for p in res.posts}

@@ -67,7 +67,7 @@ def test_politosphere_malformed_lines_quarantined(tmp_path: Path) -> None:
             side="left",
         )
     }
-    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9, min_words=0), root=str(tmp_path))
     c = res.counts["per_corpus"]["pol"]
     assert c["rows_in"] == len(lines)
     assert c["kept"] == 3  # c1 (BOM), c2 (CRLF), c10 (c11 is its NFD twin; c4 has trailing garbage)
@@ -92,13 +92,13 @@ def test_truthsocial_reader_and_reject_threshold(tmp_path: Path) -> None:
     path = tmp_path / "truths.tsv"
     path.write_text("\n".join(rows) + "\n")
     spec = {"ts": CorpusSpec(format="truthsocial", path="truths.tsv", side="right")}
-    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.5), root=str(tmp_path))
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.5, min_words=0), root=str(tmp_path))
     c = res.counts["per_corpus"]["ts"]
     assert c["kept"] == 3 and c["rejected.retruth"] == 1 and c["rejected.parse_error"] == 1
     # a file in the wrong format: nearly every line malformed -> clear error naming file and parameter
     path.write_text(HEADER + "\n" + "\n".join(f"just some text {i}" for i in range(10)) + "\n")
     with pytest.raises(RejectFractionError) as e:
-        ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.5), root=str(tmp_path))
+        ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.5, min_words=0), root=str(tmp_path))
     msg = str(e.value)
     assert "truths.tsv" in msg and "10 of 10 rows" in msg and "ingest.max_reject_fraction=0.5" in msg
     assert "lines [2, 3, 4, 5, 6]" in msg
@@ -115,7 +115,7 @@ def test_header_only_and_wrong_header(tmp_path: Path) -> None:
     path.write_text("foo\tbar\n")
     spec = {"ts": CorpusSpec(format="truthsocial", path="truths.tsv", side="right")}
     with pytest.raises(ValueError, match="header lacks column"):
-        ingest(spec, IngestParams(), root=str(tmp_path))
+        ingest(spec, IngestParams(min_words=0), root=str(tmp_path))
 
 
 # --- scale path: chunked, vectorized ingestion behaves like the one-post-at-a-time definition -------------
@@ -171,7 +171,7 @@ def test_near_duplicates_match_the_definition_across_chunks(
         "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
     )
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
-    params = IngestParams(min_chars=1, near_dup_threshold=threshold)
+    params = IngestParams(min_chars=1, near_dup_threshold=threshold, min_words=0)
     want = _reference_kept(texts, threshold)
     assert len(want) < len(texts) - 150  # the planted copies really are there
     for chunk_rows in (50_000, 97):  # one chunk, and many chunks (near duplicates across chunk borders)
@@ -197,7 +197,7 @@ def test_generic_tables_quarantine_bad_rows(tmp_path: Path) -> None:
         + f'9,"{good[3]}"\r\n'.encode()
     )
     spec = {"c": CorpusSpec(format="csv", path="t.csv", side="left", id_column="id")}
-    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9, min_words=0), root=str(tmp_path))
     c = res.counts["total"]
     assert c["kept"] == 4 and c["rejected.parse_error"] == 1 and c["rejected.bad_encoding"] == 1
     assert c["rejected.blank_line"] == 1 and c["rows_in"] == 7
@@ -209,15 +209,19 @@ def test_generic_tables_quarantine_bad_rows(tmp_path: Path) -> None:
 
     pq.write_table(pa.table({"id": [1, 2, 3], "text": [good[4], None, good[5]]}), tmp_path / "t.parquet")
     spec = {"q": CorpusSpec(format="parquet", path="t.parquet", side="right", id_column="id")}
-    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9), root=str(tmp_path))
+    res = ingest(spec, IngestParams(min_chars=10, max_reject_fraction=0.9, min_words=0), root=str(tmp_path))
     assert res.counts["total"]["kept"] == 2 and res.rejects["missing_text"][0]["line"] == 2
     pq.write_table(pa.table({"text": [1, 2]}), tmp_path / "ints.parquet")
     spec = {"q": CorpusSpec(format="parquet", path="ints.parquet", side="right")}
     with pytest.raises(RejectFractionError, match="ints.parquet: 2 of 2 rows"):
-        ingest(spec, IngestParams(), root=str(tmp_path))
+        ingest(spec, IngestParams(min_words=0), root=str(tmp_path))
     (tmp_path / "h.csv").write_text("id,body\n")
     with pytest.raises(ValueError, match="no `text` column"):
-        ingest({"h": CorpusSpec(format="csv", path="h.csv", side="left")}, IngestParams(), root=str(tmp_path))
+        ingest(
+            {"h": CorpusSpec(format="csv", path="h.csv", side="left")},
+            IngestParams(min_words=0),
+            root=str(tmp_path),
+        )
 
 
 def test_compressed_lines_read_ahead_like_plain(tmp_path: Path) -> None:
@@ -267,7 +271,7 @@ def test_near_duplicate_chain_same_in_any_chunking(tmp_path: Path, monkeypatch: 
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
     for chunk_rows in (50_000, 5):
         monkeypatch.setattr(readers, "CHUNK_ROWS", chunk_rows)
-        res = ingest(spec, IngestParams(min_chars=1), root=str(tmp_path))
+        res = ingest(spec, IngestParams(min_chars=1, min_words=0), root=str(tmp_path))
         assert [p["source_id"] for p in res.posts] == ["id0"], chunk_rows
         assert res.counts["total"]["rejected.near_duplicate"] == 39
 
@@ -280,7 +284,7 @@ def test_bad_ids_surrogates_and_corrupt_compressed_files(tmp_path: Path) -> None
     ]
     (tmp_path / "p.jsonl").write_bytes(b"\n".join(lines) + b"\n")
     spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
-    res = ingest(spec, IngestParams(min_chars=1, max_reject_fraction=0.9), root=str(tmp_path))
+    res = ingest(spec, IngestParams(min_chars=1, max_reject_fraction=0.9, min_words=0), root=str(tmp_path))
     assert [p["source_id"] for p in res.posts] == ["1", "2"]  # the line number stands in for a missing id
     assert len({p["post_id"] for p in res.posts}) == 2
     assert res.rejects["bad_encoding"][0]["line"] == 3
@@ -288,7 +292,7 @@ def test_bad_ids_surrogates_and_corrupt_compressed_files(tmp_path: Path) -> None
     (tmp_path / "cut.jsonl.bz2").write_bytes(good[: len(good) // 2])
     spec = {"p": CorpusSpec(format="jsonl", path="cut.jsonl.bz2", side="left")}
     with pytest.raises(ValueError, match=r"cut.jsonl.bz2: cannot decompress"):
-        ingest(spec, IngestParams(min_chars=1), root=str(tmp_path))
+        ingest(spec, IngestParams(min_chars=1, min_words=0), root=str(tmp_path))
 
 
 def test_rejects_alone_fill_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

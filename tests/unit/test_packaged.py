@@ -161,7 +161,11 @@ def test_no_document_in_two_splits_and_pairs_stay_in_theirs() -> None:
         },
     ]
     pairs, _, _ = synthesize_paired(
-        usable, {"left": "left", "right": "right"}, topics, SynthesizeParams(max_side_chars=400), []
+        usable,
+        {"left": "left", "right": "right"},
+        topics,
+        SynthesizeParams(max_side_chars=400, max_rejected_uses=1000),
+        [],
     )
     test_docs = {d for d, s in split_of.items() if s == "test"}
     for lst in pairs.values():

@@ -145,3 +145,34 @@ def test_dtype_auto_picks_bfloat16_only_where_the_cpu_computes_it(monkeypatch) -
     import torch
 
     assert models.torch_dtype("auto") is torch.bfloat16
+
+
+def test_every_default_is_the_shipped_cpu_profiles_value() -> None:
+    """One source of defaults: each field's default in politune.params equals profiles/cpu.yaml's value (the
+    params.yaml a new user starts with), so code that builds a section without a key and a pipeline run that
+    reads the file agree. Every defaulted key that the profile writes out is compared."""
+    from pydantic import BaseModel
+
+    from politune.params import Params
+
+    def walk(cls: type[BaseModel], data: dict, prefix: str = "") -> list[str]:
+        differ = []
+        for name, field in cls.model_fields.items():
+            if name not in data:
+                continue
+            value, ann = data[name], field.annotation
+            if isinstance(ann, type) and issubclass(ann, BaseModel) and isinstance(value, dict):
+                differ += walk(ann, value, f"{prefix}{name}.")
+                continue
+            if field.is_required():
+                continue
+            default = field.get_default(call_default_factory=True)
+            if isinstance(default, BaseModel):
+                default = default.model_dump()
+            if default != value:
+                differ.append(f"{prefix}{name}: code {default!r}, profiles/cpu.yaml {value!r}")
+        return differ
+
+    root = Path(__file__).resolve().parents[2]
+    profile = yaml.safe_load((root / "profiles" / "cpu.yaml").read_text())
+    assert walk(Params, profile) == []

@@ -244,8 +244,8 @@ def test_annotator_scores_open_answers_on_the_tiny_model(
     model) reads each answer; P(right) = (leaning + 1) / 2, in the answers' order."""
     import shutil
 
-    from politune.params import load_params
     from politune.annotator import annotator_scorer
+    from politune.params import load_params
 
     p = load_params(REPO / "params.yaml")
     (tmp_path / "models" / "base").mkdir(parents=True)

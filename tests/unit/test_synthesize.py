@@ -34,7 +34,9 @@ PROPS = [{"id": "pt-e16", "text": "Very high earners should pay a larger share o
 
 
 def test_pairs_are_on_topic_and_deterministic() -> None:
-    p = SynthesizeParams(min_topic_similarity=0.05, pairs_per_ideology=10, seed=3)
+    p = SynthesizeParams(
+        min_topic_similarity=0.05, pairs_per_ideology=10, seed=3, max_side_chars=500, max_rejected_uses=1000
+    )
     pairs, bad, counts = synthesize_paired(POSTS, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
     again, _, _ = synthesize_paired(
         list(reversed(POSTS)), {"left": "left", "right": "right"}, TOPICS, p, PROPS
@@ -51,7 +53,9 @@ def test_pairs_are_on_topic_and_deterministic() -> None:
 
 def test_leakage_planted_proposition_is_quarantined() -> None:
     planted = post(7, "left", "Honestly: very high earners should pay a larger share of their income in tax!")
-    p = SynthesizeParams(min_topic_similarity=0.01, pairs_per_ideology=10)
+    p = SynthesizeParams(
+        min_topic_similarity=0.01, pairs_per_ideology=10, max_side_chars=500, max_rejected_uses=1000
+    )
     pairs, bad, counts = synthesize_paired([*POSTS, planted], {"left": "left"}, TOPICS, p, PROPS)
     assert all(pr["chosen_post_id"] != "p007" for pr in pairs["left"])
     assert [b["chosen_post_id"] for b in bad["left"]] == ["p007"]
@@ -206,7 +210,13 @@ def test_strip_style_keeps_the_words_and_drops_platform_marks() -> None:
 
 def test_strip_style_applies_before_pairing() -> None:
     styled = [{**p, "text": p["text"] + " 🇺🇸 #AmericaFirst"} if p["side"] == "right" else p for p in POSTS]
-    p = SynthesizeParams(min_topic_similarity=0.05, pairs_per_ideology=10, strip_style=True)
+    p = SynthesizeParams(
+        min_topic_similarity=0.05,
+        pairs_per_ideology=10,
+        strip_style=True,
+        max_side_chars=500,
+        max_rejected_uses=1000,
+    )
     pairs, _, counts = synthesize_paired(styled, {"left": "left", "right": "right"}, TOPICS, p, PROPS)
     plain, _, _ = synthesize_paired(
         POSTS, {"left": "left", "right": "right"}, TOPICS, p.model_copy(update={"strip_style": False}), PROPS
@@ -240,7 +250,9 @@ def test_leakage_covers_paired_statements_and_open_questions() -> None:
     stmt = load_paired(repo / "data/instruments/paired_v1.csv").pairs[0].right
     question = load_questions(repo / "data/openended/questions_heldout_v1.csv")[0].question
     planted = [post(8, "left", f"Tax the rich. {stmt}"), post(9, "left", f"Taxes again: {question}")]
-    p = SynthesizeParams(min_topic_similarity=0.01, pairs_per_ideology=10)
+    p = SynthesizeParams(
+        min_topic_similarity=0.01, pairs_per_ideology=10, max_side_chars=500, max_rejected_uses=1000
+    )
     _, bad, _ = synthesize_paired([*POSTS, *planted], {"left": "left"}, TOPICS, p, props)
     assert {b["chosen_post_id"]: b["reason"].split(":")[1] for b in bad["left"]} == {
         "p008": "paired_v1",
@@ -356,7 +368,11 @@ def test_dataset_card_sources_and_pair_stats(tmp_path: Path) -> None:
     assert llm.startswith(f"answers written by {p.annotate.model} from selected posts; corpora ")
 
     pairs, _, c = synthesize_paired(
-        POSTS, {"left": "left"}, TOPICS, SynthesizeParams(min_topic_similarity=0.05), PROPS
+        POSTS,
+        {"left": "left"},
+        TOPICS,
+        SynthesizeParams(min_topic_similarity=0.05, max_side_chars=500, max_rejected_uses=1000),
+        PROPS,
     )
     add_pair_stats(pairs, c, seed=0)
     assert c["left"]["sources"] == {

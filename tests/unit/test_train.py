@@ -28,6 +28,7 @@ def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Pa
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     base_before = {k: v.clone() for k, v in model.state_dict().items()}
     p = TrainParams(
+        lora_top_layers=0,
         epochs=2,
         batch_size=4,
         lr=5e-2,
@@ -84,7 +85,7 @@ class KillAfterSave(TrainerCallback):
             resource.setrlimit(resource.RLIMIT_FSIZE, (4096, resource.RLIM_INFINITY))
 
 p = TrainParams(epochs=2, batch_size=4, lr=5e-2, warmup=0.0, max_length=64, lora_r=4, lora_alpha=8,
-                lora_dropout=0.1, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True,
+                lora_top_layers=0, lora_dropout=0.1, lora_targets=["q_proj", "v_proj"], precompute_ref_log_probs=True,
                 checkpoint_every=2, seed=3)
 try:
     res = train_dpo(load_model(model_dir), load_tokenizer(model_dir), pairs, pairs[:2], p, "float32", work,
@@ -209,6 +210,7 @@ def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_
     )
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     p = TrainParams(
+        lora_top_layers=0,
         epochs=1,
         batch_size=2,
         lr=5e-2,
@@ -366,6 +368,7 @@ def test_completion_only_lm_head_gives_the_same_losses_with_fewer_rows(
     original = trl_utils._use_triton
     for precompute in (True, False):
         p = TrainParams(
+            lora_top_layers=0,
             epochs=2,
             batch_size=4,
             lr=5e-2,
