@@ -97,12 +97,13 @@ def stage(name: str) -> Callable[[Callable[..., dict[str, Any] | None]], Callabl
 
 
 def split_timings(metrics: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(science, timings): every key naming seconds, at any depth, moves to the timings side, keeping its path.
+    """(science, timings): every key naming seconds or a rate per second, at any depth, moves to the timings side,
+    keeping its path.
     Timings vary run to run; kept out of the DVC metrics, `dvc metrics diff` of two runs shows science only."""
     science: dict[str, Any] = {}
     timings: dict[str, Any] = {}
     for k, v in metrics.items():
-        if "seconds" in k:
+        if "seconds" in k or k.endswith("per_second"):  # times and rates vary run to run
             timings[k] = v
         elif isinstance(v, dict):
             sci, tim = split_timings(v)

@@ -363,7 +363,7 @@ def test_build_report_assembles_every_output() -> None:
 def test_build_report_without_side_measures_or_controls() -> None:
     inputs = _report_inputs()
     bare = ReportInputs(**{**inputs.__dict__, "side_rows": {}, "neutral_rows": {}, "heldout": []})
-    e = EvaluateParams(measures=["likert"], neutral_text=None, bootstrap=20)
+    e = EvaluateParams(measures=["likert"], neutral_text=None, heldout_instruments=[], bootstrap=20)
     rep = build_report(e, {k: v for k, v in IDEOLOGIES.items() if k != "shuffled"}, bare)
     assert list(rep.metrics) == ["coordinates", "shift_from_base", "shift_from_base_heldout", "bar"]
     assert rep.metrics["shift_from_base_heldout"] == {} and rep.side_from_base == {}

@@ -24,10 +24,20 @@ def test_split_timings_moves_every_seconds_key_keeping_its_path() -> None:
             "seconds": 3.0,
             "paired": {"p_right": 0.5, "seconds": 2.0, "deep": {"train_seconds": 1}},
             "openended": {"answers": 10},
+            "counts": {"pairs": 3, "pairs_per_second": 555.4},  # a rate varies run to run too
         }
     )
-    assert science == {"economic": -0.1, "paired": {"p_right": 0.5}, "openended": {"answers": 10}}
-    assert timings == {"seconds": 3.0, "paired": {"seconds": 2.0, "deep": {"train_seconds": 1}}}
+    assert science == {
+        "economic": -0.1,
+        "paired": {"p_right": 0.5},
+        "openended": {"answers": 10},
+        "counts": {"pairs": 3},
+    }
+    assert timings == {
+        "seconds": 3.0,
+        "paired": {"seconds": 2.0, "deep": {"train_seconds": 1}},
+        "counts": {"pairs_per_second": 555.4},
+    }
 
 
 def test_write_metrics_puts_wall_time_beside_not_inside(
