@@ -24,22 +24,29 @@ PAIRS = [
 ] * 2
 
 
+def tiny_params(**changes: object) -> TrainParams:
+    """Train params for the 2-layer tiny model: a few fast steps with a high learning rate, the adapter on q and
+    v of every layer; `changes` override."""
+    base: dict[str, object] = {
+        "epochs": 2,
+        "batch_size": 4,
+        "lr": 5e-2,
+        "warmup": 0.0,
+        "max_length": 64,
+        "lora_r": 4,
+        "lora_alpha": 8,
+        "lora_dropout": 0.0,
+        "lora_targets": ["q_proj", "v_proj"],
+        "lora_top_layers": 0,
+        "precompute_ref_log_probs": True,
+    }
+    return TrainParams.model_validate({**base, **changes})
+
+
 def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Path) -> None:
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     base_before = {k: v.clone() for k, v in model.state_dict().items()}
-    p = TrainParams(
-        lora_top_layers=0,
-        epochs=2,
-        batch_size=4,
-        lr=5e-2,
-        warmup=0.0,
-        max_length=64,
-        lora_r=4,
-        lora_alpha=8,
-        lora_dropout=0.0,
-        lora_targets=["q_proj", "v_proj"],
-        precompute_ref_log_probs=True,
-    )
+    p = tiny_params()
     res = train_dpo(model, tok, PAIRS, PAIRS[:2], p, "float32", tmp_path / "work")
     peft_model = res["model"]
     lora = {n: t for n, t in peft_model.named_parameters() if "lora_" in n}
@@ -209,16 +216,9 @@ def test_compass_in_the_loop_alpaca_format_and_export(tiny_model_dir: Path, tmp_
         "e1,economic,Cut taxes now.,-2,-1,1,2\ns1,social,Obey the rules.,-2,-1,1,2\n"
     )
     model, tok = load_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
-    p = TrainParams(
-        lora_top_layers=0,
+    p = tiny_params(
         epochs=1,
         batch_size=2,
-        lr=5e-2,
-        warmup=0.0,
-        max_length=64,
-        lora_r=4,
-        lora_alpha=8,
-        lora_dropout=0.0,
         lora_targets=["q_proj", "v_proj", "down_proj"],
         prompt_format="alpaca",
         compass_every=2,
@@ -367,17 +367,7 @@ def test_completion_only_lm_head_gives_the_same_losses_with_fewer_rows(
     monkeypatch.setattr(trl_utils._ChunkedLogProbFunction, "apply", spy)
     original = trl_utils._use_triton
     for precompute in (True, False):
-        p = TrainParams(
-            lora_top_layers=0,
-            epochs=2,
-            batch_size=4,
-            lr=5e-2,
-            warmup=0.0,
-            max_length=64,
-            lora_r=4,
-            lora_alpha=8,
-            lora_dropout=0.0,
-            lora_targets=["q_proj", "v_proj"],
+        p = tiny_params(
             precompute_ref_log_probs=precompute,
             seed=1,
         )
@@ -422,18 +412,10 @@ def test_frozen_layers_run_once_per_sequence_with_the_same_losses(
 
     runs = {}
     for reuse in (False, True):
-        p = TrainParams(
-            epochs=2,
-            batch_size=4,
-            lr=5e-2,
-            warmup=0.0,
-            max_length=64,
-            lora_r=4,
-            lora_alpha=8,
+        p = tiny_params(
             lora_dropout=0.1,  # trl turns dropout off; the cache checks the frozen layers anyway
             lora_targets=["q_proj", "v_proj", "down_proj"],
             lora_top_layers=1,
-            precompute_ref_log_probs=True,
             reuse_frozen_layers=reuse,
             compass_every=2,
             seed=2,
