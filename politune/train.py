@@ -99,6 +99,26 @@ def checkpoint_dir(folder: str | Path, fp: str) -> Path:
     return folder
 
 
+def world_size() -> int:
+    """Processes in this run: 1, or as many as `accelerate launch` / torchrun started."""
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def _dataset(rows: list[dict[str, Any]], folder: Path) -> Any:
+    """A datasets.Dataset of `rows`. With several processes it lives on disk in `folder` (rank 0 writes it, the
+    others load it): trl caches the reference log-probs it precomputes beside the dataset's files and every rank
+    reads rank 0's cache file, which a per-process in-memory dataset would put in a temporary folder of its own."""
+    from datasets import Dataset, load_from_disk
+
+    if world_size() == 1:
+        return Dataset.from_list(rows)
+    if is_main_process():
+        shutil.rmtree(folder, ignore_errors=True)
+        Dataset.from_list(rows).save_to_disk(str(folder))
+    wait_for_main_process()
+    return load_from_disk(str(folder))
+
+
 def is_main_process() -> bool:
     """Whether this process writes outputs: always, except under `accelerate launch` (or torchrun) with several
     processes, where only rank 0 does."""
@@ -108,7 +128,7 @@ def is_main_process() -> bool:
 def wait_for_main_process() -> None:
     """Under `accelerate launch` with several processes, wait until every process (rank 0 included, which
     prepares the checkpoint folder) gets here; a no-op in a single process."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    if world_size() > 1:
         from accelerate import PartialState
 
         PartialState().wait_for_everyone()
@@ -199,6 +219,8 @@ def _callbacks(probe: Probe | None, every: int) -> list[Any]:
 
     class CompassCallback(TrainerCallback):
         def _score(self, state: Any, model: Any) -> None:
+            if not is_main_process():  # once per run, not once per process: rank 0 writes the curves
+                return
             t0 = time.time()
             coords = probe(model)  # type: ignore[misc]
             row = {
@@ -373,7 +395,6 @@ def _train_dpo(
     callbacks: list[Any] | None,
 ) -> dict[str, Any]:
     import torch
-    from datasets import Dataset
     from peft import LoraConfig
     from trl import DPOConfig, DPOTrainer
 
@@ -446,8 +467,12 @@ def _train_dpo(
             p.max_length,
             lengths["pairs_prompt_too_long"],
         )
-    train_ds = Dataset.from_list(to_training_rows(train_pairs, p.prompt_format))
-    eval_ds = Dataset.from_list(to_training_rows(val_pairs, p.prompt_format)) if val_pairs else None
+    train_ds = _dataset(to_training_rows(train_pairs, p.prompt_format), Path(work_dir) / "datasets" / "train")
+    eval_ds = (
+        _dataset(to_training_rows(val_pairs, p.prompt_format), Path(work_dir) / "datasets" / "eval")
+        if val_pairs
+        else None
+    )
     trainer = DPOTrainer(
         model=model,
         args=cfg,

@@ -10,8 +10,8 @@ fingerprint of everything that decides the result (train params, dtype, base mod
 crash or kill, `dvc repro` resumes from the last complete checkpoint if the fingerprint matches, and starts over
 (saying so) if it does not. The folder is deleted once the adapter is saved.
 
-Multi-GPU: written for `accelerate launch -m stages.train ...` (only rank 0 writes outputs), not yet tested
-(docs/gpu.md).
+Several GPUs: `accelerate launch --multi_gpu -m stages.train ...` (only rank 0 writes outputs and runs the compass
+probe); tested with 2 CPU processes, not on GPUs (docs/gpu.md).
 """
 
 from __future__ import annotations
