@@ -172,8 +172,12 @@ def reuse_frozen_prefix(model: Any, max_bytes: int = 2 << 30) -> Iterator[Frozen
     cache = FrozenPrefixCache(0, max_bytes)
     all_layers = list(layers)
 
+    embeddings = backbone.get_input_embeddings() if hasattr(backbone, "get_input_embeddings") else None
+
     def pre(module: Any, args: Any, kwargs: dict[str, Any]) -> None:
         depth = frozen_prefix_depth(all_layers) % len(all_layers)  # every layer frozen: no adapter yet, off
+        if embeddings is None or frozen_prefix_depth([embeddings]) == 0:  # what feeds layer 0 may change: off
+            depth = 0
         if depth != cache.depth:  # first call, or the adapter moved: what is stored no longer applies
             if cache.depth:
                 log.warning(

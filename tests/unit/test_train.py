@@ -444,3 +444,33 @@ def test_frozen_layers_run_once_per_sequence_with_the_same_losses(
         if w.requires_grad:
             assert torch.allclose(w, w_full[n], atol=1e-5), n
     assert len(probed) == 2 * 3  # step 0, 2, 4 in both runs
+
+
+def test_frozen_layer_cache_serves_repeats_and_stays_off_when_the_embeddings_train(
+    tiny_model_dir: Path,
+) -> None:
+    """The cache on its own: a second forward of the same sequences is served from the cache with the same output;
+    a trainable embedding (what feeds layer 0) turns it off, as does a left-padded batch."""
+    from politune.frozen_prefix import reuse_frozen_prefix
+
+    model = load_model(tiny_model_dir)
+    for name, w in model.named_parameters():
+        w.requires_grad = "layers.1." in name  # layer 0 frozen, layer 1 trains
+    ids = torch.tensor([[5, 6, 7, 8], [9, 10, 0, 0]])
+    mask = torch.tensor([[1, 1, 1, 1], [1, 1, 0, 0]])
+    with reuse_frozen_prefix(model) as cache, torch.no_grad():
+        assert cache is not None
+        first = model(input_ids=ids, attention_mask=mask).logits
+        again = model(input_ids=ids, attention_mask=mask).logits
+        assert (cache.depth, cache.misses, cache.hits) == (1, 1, 1)
+        assert torch.allclose(first[0], again[0], atol=1e-6) and torch.allclose(
+            first[1, :2], again[1, :2], atol=1e-6
+        )
+        model(
+            input_ids=ids, attention_mask=torch.tensor([[1, 1, 1, 1], [0, 0, 1, 1]])
+        )  # left padding: bypassed
+        assert (cache.misses, cache.hits) == (1, 1)
+        model.get_input_embeddings().weight.requires_grad = True
+        model(input_ids=ids, attention_mask=mask)
+        assert cache.depth == 0 and cache.hits == 0  # emptied, and off
+    assert all("forward" not in vars(layer) for layer in model.model.layers)
