@@ -27,6 +27,18 @@ CORPUS = [
     "Consider this statement: do you agree or disagree? Give your own opinion.",
 ]
 
+# preference pairs for training the tiny model (tests/unit/test_train.py, tests/stages/test_multiprocess_train.py)
+DPO_PAIRS = [
+    {"prompt": "What about taxes?", "chosen": "Tax the billionaires.", "rejected": "Cut taxes for all."},
+    {
+        "prompt": "What about unions?",
+        "chosen": "Unions built the middle class.",
+        "rejected": "Unions hurt jobs.",
+    },
+    {"prompt": "What about guns?", "chosen": "Background checks now.", "rejected": "Hands off my guns."},
+    {"prompt": "What about the border?", "chosen": "Welcome refugees.", "rejected": "Build the wall."},
+] * 2
+
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -11,20 +11,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import DPO_PAIRS as PAIRS
 
 pytestmark = [pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-PAIRS = [
-    {"prompt": "What about taxes?", "chosen": "Tax the billionaires.", "rejected": "Cut taxes for all."},
-    {
-        "prompt": "What about unions?",
-        "chosen": "Unions built the middle class.",
-        "rejected": "Unions hurt jobs.",
-    },
-    {"prompt": "What about guns?", "chosen": "Background checks now.", "rejected": "Hands off my guns."},
-    {"prompt": "What about the border?", "chosen": "Welcome refugees.", "rejected": "Build the wall."},
-] * 2
 
 WORKER = """
 import json, os, signal, sys

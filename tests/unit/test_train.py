@@ -6,22 +6,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import DPO_PAIRS as PAIRS
 
 from politune.manifest import verify_manifest, write_manifest
 from politune.models import load_model, load_tokenizer
 from politune.params import TrainParams
 from politune.train import train_dpo
-
-PAIRS = [
-    {"prompt": "What about taxes?", "chosen": "Tax the billionaires.", "rejected": "Cut taxes for all."},
-    {
-        "prompt": "What about unions?",
-        "chosen": "Unions built the middle class.",
-        "rejected": "Unions hurt jobs.",
-    },
-    {"prompt": "What about guns?", "chosen": "Background checks now.", "rejected": "Hands off my guns."},
-    {"prompt": "What about the border?", "chosen": "Welcome refugees.", "rejected": "Build the wall."},
-] * 2
 
 
 def tiny_params(**changes: object) -> TrainParams:
