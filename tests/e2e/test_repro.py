@@ -463,7 +463,9 @@ def test_synthesis_mode_switch_reruns_synthesize(repro_dir: Path) -> None:
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == ["synthesize"], out
     m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
-    t = json.loads((repro_dir / "timings" / "synthesize.json").read_text())  # a rate is a timing, not a metric
+    t = json.loads(
+        (repro_dir / "timings" / "synthesize.json").read_text()
+    )  # a rate is a timing, not a metric
     assert m["mode"] == "llm" and m["pairs_total"] >= 4 and t["pairs_per_second"] > 0
     conv = (repro_dir / "data" / "processed" / "pairs_conversational" / "left" / "train.jsonl").read_text()
     first = json.loads(conv.splitlines()[0])
