@@ -12,8 +12,9 @@ tokens, only whether it is done again. What differs is float rounding: a cached 
 other shapes (padding), so losses agree to about 1e-6, not bit for bit (tests/unit/test_train.py guards it).
 
 When it stays out of the way (the batch runs every layer as usual, nothing is stored):
-- calls other than the training/scoring forward of trl's fused LM head (`fused_lm_head=True`): generation, the
-  compass probe, anything else that calls the model;
+- calls made inside `cache.paused()` (politune.train pauses it for the compass probe, whose prompts are not
+  training data);
+- the input embeddings train or hold an adapter (what feeds layer 0 may change), or no layer is frozen;
 - batches that are not right-padded token ids with an attention mask (the cache is valid only when a token's
   position is its index in the row);
 - any dropout in the frozen layers with p > 0 while training (their output would not be deterministic);
@@ -48,8 +49,8 @@ def frozen_prefix_depth(layers: Any) -> int:
 
 
 class FrozenPrefixCache:
-    """Per-sequence output of the frozen layers 0..depth-1 (see the module docstring). Counters: `hits` and
-    `misses` (batches), `stored` (sequences), `bytes`."""
+    """Per-sequence output of the frozen layers 0..depth-1 (see the module docstring), in `rows`. Counters:
+    `hits` and `misses` (batches served and computed), `bytes` (of what `rows` holds)."""
 
     def __init__(self, depth: int, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -67,7 +68,7 @@ class FrozenPrefixCache:
 
     # ---- per call ----
     def begin(self, input_ids: Any, attention_mask: Any) -> None:
-        """Called before the backbone runs with trl's fused head: decide whether this batch can use the cache."""
+        """Called before the backbone runs: decide whether this batch can be served from the cache."""
         self._batch, self._serve = None, False
         if input_ids is None or attention_mask is None or input_ids.dim() != 2:
             return
