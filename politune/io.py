@@ -64,6 +64,23 @@ def disk_full(e: BaseException, paths: list[Path]) -> DiskFullError:
     )
 
 
+def disk_full_message(e: BaseException, n: int) -> str:
+    """One line for a user whose run stopped on a full disk (`n` = disk_full_errno(e)): what was being
+    written, that nothing half-written was kept, and what to do."""
+    where = (
+        e.filename
+        if isinstance(e, OSError) and e.filename
+        else f"(the system did not say which file; {shutil.disk_usage('.').free / 2**20:.1f} MiB free under "
+        f"{Path.cwd()})"
+    )
+    reason = e.strerror if isinstance(e, OSError) and e.strerror else os.strerror(n)
+    return (
+        f"out of disk space writing {where}: {reason}. No half-written file reached an output's name and "
+        "earlier stages' outputs are intact; free space (or raise the file-size limit, `ulimit -f`) and rerun "
+        "`dvc repro`"
+    )
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path next to `path`; rename it onto `path` if the block succeeds.

@@ -14,7 +14,6 @@ tokens) gets the classifier's prior, near its intercept: read the lean beside th
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import AXES, InstrumentError, read_item_csv
+from politune.compass.instrument import AXES, InstrumentError, has_csv_header, read_item_csv
 
 QUESTION_COLUMNS = ("id", "axis", "topic", "question")
 # hashtags, @mentions and emoji (pictographs, symbols, flags): marks of a platform, not of a view
@@ -44,12 +43,7 @@ class Question:
 
 def is_question_file(path: str | Path) -> bool:
     """A CSV whose header is the open-ended question header."""
-    path = Path(path)
-    if path.suffix != ".csv":
-        return False
-    with path.open(encoding="utf-8", newline="") as f:
-        header = next(csv.reader(f), [])
-    return tuple(h.strip() for h in header) == QUESTION_COLUMNS
+    return has_csv_header(path, QUESTION_COLUMNS)
 
 
 def load_questions(path: str | Path) -> list[Question]:

@@ -11,13 +11,16 @@ from typing import Any
 
 import numpy as np
 
+from politune.annotator import annotator_scorer
 from politune.compass.elicit import Generator
 from politune.compass.evaluate import evaluate_instrument
 from politune.compass.instrument import load_instrument
 from politune.compass.paired import evaluate_paired, load_paired
 from politune.io import read_jsonl
-from politune.lean import answer_questions, load_questions, score_answers
-from politune.params import EvaluateParams
+from politune.lean import LeanClassifier, answer_questions, load_questions, score_answers
+from politune.llm import make_backend
+from politune.models import load_model, load_tokenizer
+from politune.params import EvaluateParams, Params
 
 
 def heldout_measure(
@@ -141,6 +144,44 @@ def qualitative_measure(e: EvaluateParams, backend: Generator, name: str) -> str
 
 
 MEASURE_FILES = ("items", "heldout", "paired", "answers", "neutral")  # per-row outputs, one JSONL each
+
+
+def backends_from_params(
+    p: Params, model_name: str, variant: str, base: str, adapter: str | None, classifier: str
+) -> tuple[Any, Any, Any, Callable[[list[str]], np.ndarray] | None]:
+    """(model, backend, judge, lean scorer) for evaluating `base` (+ `adapter`) as params `p` say: the judge is
+    the annotator's base model when evaluate.mode is judge; the scorer reads open-ended answers with the lean
+    classifier saved at `classifier` or with the annotator, when that measure is on."""
+    e = p.evaluate
+    model = load_model(base, p.models[model_name].infer_dtype, adapter=adapter)
+    backend = make_backend(
+        "transformers",
+        model=model,
+        tokenizer=load_tokenizer(base),
+        model_id=f"{model_name}-{variant}",
+        batch_size=e.batch_size,
+        generate_batch_size=e.generate_batch_size,
+    )
+    judge = None
+    if e.mode == "judge":  # a fixed judge (the annotator's base model) for every variant
+        jm = p.annotate.model
+        judge = make_backend(
+            "transformers",
+            model=load_model(f"models/base/{jm}", p.models[jm].infer_dtype),
+            tokenizer=load_tokenizer(f"models/base/{jm}"),
+            model_id=f"judge-{jm}",
+            batch_size=e.batch_size,
+        )
+    scorer = None
+    if (
+        "openended" in e.measures
+    ):  # its own answers, read by the lean classifier (stage lean) or the annotator
+        scorer = (
+            LeanClassifier.load(classifier).predict_right
+            if e.openended.scorer == "classifier"
+            else annotator_scorer(p)
+        )
+    return model, backend, judge, scorer
 
 
 def evaluate_model(

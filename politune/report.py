@@ -10,9 +10,10 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import Instrument
+from politune.compass.instrument import Instrument, load_instrument
 from politune.compass.score import paired_shift
-from politune.params import EvaluateParams, IdeologySpec
+from politune.io import read_json, read_jsonl
+from politune.params import EvaluateParams, IdeologySpec, Params
 
 COLORS = {"base": "#444444", "left": "#1f5fbf", "right": "#c8302c"}
 MARKERS = ["o", "s", "^", "D", "v", "P"]
@@ -851,6 +852,58 @@ class ReportInputs:
     ]  # "<model>-<ideology>" -> metrics/train/<model>-<ideology>.json, where present
     instrument: Instrument  # evaluate.instrument
     heldout: list[Instrument]  # evaluate.heldout_instruments, in their order
+
+
+def read_report_inputs(
+    p: Params, evaluate_dir: str | Path, metrics_dir: str | Path, train_dir: str | Path
+) -> ReportInputs:
+    """Read every evaluate stage's outputs (metrics in `metrics_dir`, per-item rows in `evaluate_dir`) and the
+    train metrics present in `train_dir`. A missing file raises FileNotFoundError naming it and the fix."""
+    ev, mdir, tdir = Path(evaluate_dir), Path(metrics_dir), Path(train_dir)
+    results: dict[str, Any] = {}
+    items: dict[str, Any] = {}
+    heldout_items: dict[str, Any] = {}
+    side_rows: dict[str, Any] = {}
+    neutral_rows: dict[str, Any] = {}
+    for model in p.models:
+        for variant in ["base", *p.ideologies]:
+            path = mdir / f"{model}-{variant}.json"
+            if not path.exists():
+                raise FileNotFoundError(f"{path} missing: run `dvc repro` so every evaluate stage has run")
+            results.setdefault(model, {})[variant] = read_json(path)
+            items.setdefault(model, {})[variant] = read_jsonl(ev / f"{model}-{variant}.items.jsonl")
+            for measure, suffix in (("paired", "paired"), ("openended", "answers")):
+                f = ev / f"{model}-{variant}.{suffix}.jsonl"
+                if measure in p.evaluate.measures:
+                    if not f.exists():
+                        raise FileNotFoundError(
+                            f"{f} missing: rerun evaluate (dvc repro) with evaluate.measures {p.evaluate.measures}"
+                        )
+                    side_rows.setdefault(measure, {}).setdefault(model, {})[variant] = read_jsonl(f)
+            if p.evaluate.neutral_text:
+                neutral_rows.setdefault(model, {})[variant] = read_jsonl(
+                    ev / f"{model}-{variant}.neutral.jsonl"
+                )
+            held = ev / f"{model}-{variant}.heldout.jsonl"
+            for row in read_jsonl(held) if held.exists() else []:
+                by_model = heldout_items.setdefault(row["instrument"], {}).setdefault(model, {})
+                by_model.setdefault(variant, []).append(row)
+    train = {
+        f"{m}-{v}": read_json(tdir / f"{m}-{v}.json")
+        for m in p.models
+        for v in p.ideologies
+        if (tdir / f"{m}-{v}.json").exists()
+    }
+    return ReportInputs(
+        results=results,
+        items=items,
+        heldout_items=heldout_items,
+        side_rows=side_rows,
+        neutral_rows=neutral_rows,
+        train=train,
+        instrument=load_instrument(p.evaluate.instrument),
+        heldout=[load_instrument(path) for path in p.evaluate.heldout_instruments],
+    )
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,8 @@ from typing import Any
 
 from politune.frozen_prefix import FrozenPrefixCache, reuse_frozen_prefix
 from politune.hashing import sha256_file, sha256_json
+from politune.io import disk_full, disk_full_errno, read_jsonl
+from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype
 from politune.pairs import check_format, render_pair, to_training_rows
 from politune.params import Params, TrainParams
 from politune.records import Pair
@@ -371,6 +373,46 @@ def train_dpo(
     if cache is not None:
         out["summary"].update(cache.summary())
     return out
+
+
+def train_from_params(
+    p: Params, model_name: str, pairs_dir: str | Path, base: str | Path, work_dir: str | Path
+) -> dict[str, Any] | None:
+    """Train `model_name`'s adapter on the pairs in `pairs_dir` (train.jsonl, validation.jsonl) as params `p`
+    say; return train_dpo's result plus its `dtype`, or None on a rank other than the main one (only rank 0
+    writes). Checkpoints go to `work_dir`, keyed by a fingerprint of everything that decides the result, so a
+    rerun resumes only when nothing changed. A full disk while checkpointing is reported naming `work_dir`."""
+    pairs_dir = Path(pairs_dir)
+    files = [pairs_dir / "train.jsonl", pairs_dir / "validation.jsonl"]
+    train_pairs, val_pairs = read_jsonl(files[0]), read_jsonl(files[1])
+    dtype = resolve_dtype(p.models[model_name].train_dtype)  # auto -> this machine's fast dtype
+    model, tok = load_model(base, dtype), load_tokenizer(base)
+    probe = probe_from_params(p, tok)
+    src = p.models[model_name].source
+    fp = checkpoint_fingerprint(
+        p.train, dtype, src, base_manifest(base), files, p.evaluate.instrument if probe else None
+    )
+    if rank0 := is_main_process():
+        checkpoint_dir(work_dir, fp)
+    wait_for_main_process()  # several processes: resume only once rank 0 has checked
+    try:
+        res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work_dir, probe)
+    except Exception as e:  # the trainer's only writes are checkpoints: name their folder on a full disk
+        if disk_full_errno(e):
+            raise disk_full(e, [Path(work_dir)]) from e
+        raise
+    return {**res, "dtype": dtype} if rank0 else None
+
+
+def save_adapter(model: Any, out: str | Path) -> None:
+    """Save a peft adapter byte-stable: peft writes `target_modules` in set order, which changes with Python's
+    hash seed, so the list is sorted (the same modules; the folder's hash no longer varies run to run)."""
+    model.save_pretrained(out, safe_serialization=True)
+    cfg_path = Path(out) / "adapter_config.json"
+    cfg = json.loads(cfg_path.read_text())
+    if isinstance(cfg.get("target_modules"), list):
+        cfg["target_modules"] = sorted(cfg["target_modules"])
+        cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
 
 
 def _paused_probe(probe: Probe, cache: FrozenPrefixCache) -> Probe:

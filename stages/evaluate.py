@@ -23,12 +23,9 @@ import time
 
 import click
 
-from politune.annotator import annotator_scorer
 from politune.io import atomic_path, write_jsonl
-from politune.lean import LeanClassifier
-from politune.llm import make_backend
-from politune.measures import MEASURE_FILES, evaluate_model
-from politune.models import load_model, load_tokenizer, resolve_dtype
+from politune.measures import MEASURE_FILES, backends_from_params, evaluate_model
+from politune.models import resolve_dtype
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
 CLASSIFIER = "models/lean/classifier.json"  # stage lean
@@ -42,41 +39,14 @@ CLASSIFIER = "models/lean/classifier.json"  # stage lean
 def main(model_name: str, variant: str, params_path: str) -> None:
     t0 = time.time()
     p = get_params(params_path)
-    e = p.evaluate
     p.check_model(model_name)
     p.check_ideology(variant, "--variant", also="base")
-    base = f"models/base/{model_name}"
-    adapter = None if variant == "base" else f"models/adapters/{model_name}-{variant}"
-    model = load_model(base, p.models[model_name].infer_dtype, adapter=adapter)
     name = f"{model_name}-{variant}"
-    backend = make_backend(
-        "transformers",
-        model=model,
-        tokenizer=load_tokenizer(base),
-        model_id=name,
-        batch_size=e.batch_size,
-        generate_batch_size=e.generate_batch_size,
+    adapter = None if variant == "base" else f"models/adapters/{name}"
+    model, backend, judge, scorer = backends_from_params(
+        p, model_name, variant, f"models/base/{model_name}", adapter, CLASSIFIER
     )
-    judge = None
-    if e.mode == "judge":  # a fixed judge (the annotator's base model) for every variant
-        jm = p.annotate.model
-        judge = make_backend(
-            "transformers",
-            model=load_model(f"models/base/{jm}", p.models[jm].infer_dtype),
-            tokenizer=load_tokenizer(f"models/base/{jm}"),
-            model_id=f"judge-{jm}",
-            batch_size=e.batch_size,
-        )
-    scorer = None
-    if (
-        "openended" in e.measures
-    ):  # its own answers, read by the lean classifier (stage lean) or the annotator
-        scorer = (
-            LeanClassifier.load(CLASSIFIER).predict_right
-            if e.openended.scorer == "classifier"
-            else annotator_scorer(p)
-        )
-    metrics, rows, qualitative = evaluate_model(e, backend, name, judge, scorer)
+    metrics, rows, qualitative = evaluate_model(p.evaluate, backend, name, judge, scorer)
     for kind in MEASURE_FILES:  # every output DVC expects, empty for a measure that is off
         write_jsonl(f"data/processed/evaluate/{name}.{kind}.jsonl", rows[kind])
     with atomic_path(f"reports/qualitative/{name}.md") as tmp:

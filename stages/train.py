@@ -22,17 +22,9 @@ from pathlib import Path
 
 import click
 
-from politune.io import atomic_path, disk_full, disk_full_errno, read_jsonl
+from politune.io import atomic_path
 from politune.manifest import write_manifest
-from politune.models import base_manifest, load_model, load_tokenizer, resolve_dtype
-from politune.train import (
-    checkpoint_dir,
-    checkpoint_fingerprint,
-    is_main_process,
-    probe_from_params,
-    train_dpo,
-    wait_for_main_process,
-)
+from politune.train import save_adapter, train_from_params
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 from stages._curves import write_curves
 
@@ -48,40 +40,16 @@ def main(model_name: str, ideology: str, params_path: str) -> None:
     p.check_model(model_name)
     p.check_ideology(ideology)
     run = f"{model_name}-{ideology}"
-    pairs_dir = Path("data/processed/pairs") / ideology
-    train_pairs = read_jsonl(pairs_dir / "train.jsonl")
-    val_pairs = read_jsonl(pairs_dir / "validation.jsonl")
-    base = f"models/base/{model_name}"
-    dtype = resolve_dtype(p.models[model_name].train_dtype)  # auto -> this machine's fast dtype
-    model = load_model(base, dtype)
-    tok = load_tokenizer(base)
-    probe = probe_from_params(p, tok)
-    rank0 = is_main_process()
-    fp = checkpoint_fingerprint(
-        p.train,
-        dtype,
-        p.models[model_name].source,
-        base_manifest(base),
-        [pairs_dir / "train.jsonl", pairs_dir / "validation.jsonl"],
-        p.evaluate.instrument if probe else None,
-    )
     work = Path("models/checkpoints") / run
-    if rank0:
-        checkpoint_dir(work, fp)
-    wait_for_main_process()  # accelerate launch: resume only once rank 0 has checked
-    try:
-        res = train_dpo(model, tok, train_pairs, val_pairs, p.train, dtype, work, probe)
-    except Exception as e:  # the trainer's only writes are checkpoints: name their folder on a full disk
-        if disk_full_errno(e):
-            raise disk_full(e, [work]) from e
-        raise
-    if not rank0:
+    pairs = Path("data/processed/pairs") / ideology
+    res = train_from_params(p, model_name, pairs, f"models/base/{model_name}", work)
+    if res is None:  # not the main process: rank 0 writes
         return
     write_curves(res["history"], Path("metrics/curves") / run)
     with atomic_path(f"models/adapters/{run}") as out:
-        res["model"].save_pretrained(out, safe_serialization=True)
+        save_adapter(res["model"], out)
         write_manifest(out)
-    info = {"model": model_name, "ideology": ideology, "dtype": dtype}
+    info = {"model": model_name, "ideology": ideology, "dtype": res["dtype"]}
     info["device"] = str(next(res["model"].parameters()).device)
     write_metrics(f"metrics/train/{run}.json", {**info, **res["summary"]}, t0)
     shutil.rmtree(work, ignore_errors=True)  # the adapter is saved: nothing left to resume

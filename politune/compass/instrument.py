@@ -40,6 +40,16 @@ class InstrumentError(ValueError):
     pass
 
 
+def has_csv_header(path: str | Path, columns: tuple[str, ...]) -> bool:
+    """Whether `path` is a CSV whose header is exactly `columns` (tells the instrument kinds apart)."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        return False
+    with path.open(encoding="utf-8", newline="") as f:
+        header = next(csv.reader(f), [])
+    return tuple(h.strip() for h in header) == columns
+
+
 def read_item_csv(
     path: str | Path, columns: tuple[str, ...], what: str
 ) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:

@@ -21,7 +21,6 @@ resampled for both). P(right) 0.5 = no side; a left adapter should lower it, a r
 
 from __future__ import annotations
 
-import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from politune.compass.instrument import AXES, InstrumentError, read_item_csv
+from politune.compass.instrument import AXES, InstrumentError, has_csv_header, read_item_csv
 from politune.llm.base import Messages, normalize
 
 COLUMNS = ("id", "axis", "topic", "left", "right")
@@ -66,12 +65,7 @@ class PairedInstrument:
 
 def is_paired_file(path: str | Path) -> bool:
     """A CSV whose header is the paired-statement header (a Likert instrument has `text` and weights)."""
-    path = Path(path)
-    if path.suffix != ".csv":
-        return False
-    with path.open(encoding="utf-8", newline="") as f:
-        header = next(csv.reader(f), [])
-    return tuple(h.strip() for h in header) == COLUMNS
+    return has_csv_header(path, COLUMNS)
 
 
 def load_paired(path: str | Path) -> PairedInstrument:

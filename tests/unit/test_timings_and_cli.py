@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from politune.cli import main as cli
-from stages._common import split_timings, write_metrics
+from politune.timings import split_timings, write_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import stage_times  # noqa: E402

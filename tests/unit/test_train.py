@@ -11,7 +11,7 @@ from conftest import DPO_PAIRS as PAIRS
 from politune.manifest import verify_manifest, write_manifest
 from politune.models import load_model, load_tokenizer
 from politune.params import TrainParams
-from politune.train import train_dpo
+from politune.train import save_adapter, train_dpo
 
 
 def tiny_params(**changes: object) -> TrainParams:
@@ -54,7 +54,7 @@ def test_every_lora_param_changes_base_frozen(tiny_model_dir: Path, tmp_path: Pa
     assert res["summary"]["pairs_truncated"] == 0 and res["summary"]["pairs_prompt_too_long"] == 0
     assert "warnings" in res["summary"]["health"]
     out = tmp_path / "adapter"
-    peft_model.save_pretrained(out, safe_serialization=True)
+    save_adapter(peft_model, out)
     write_manifest(out)
     verify_manifest(out)
     assert (out / "adapter_model.safetensors").exists()
@@ -464,3 +464,20 @@ def test_frozen_layer_cache_serves_repeats_and_stays_off_when_the_embeddings_tra
         model(input_ids=ids, attention_mask=mask)
         assert cache.depth == 0 and cache.hits == 0  # emptied, and off
     assert all("forward" not in vars(layer) for layer in model.model.layers)
+
+
+def test_saved_adapter_config_does_not_depend_on_the_hash_seed(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """peft writes target_modules in set order (it varies with PYTHONHASHSEED); save_adapter sorts it, so two
+    saves of the same adapter are byte-identical whatever order the modules came in."""
+    import json
+
+    from peft import LoraConfig, get_peft_model
+
+    saved = []
+    for i, order in enumerate((["v_proj", "q_proj", "o_proj"], ["o_proj", "q_proj", "v_proj"])):
+        torch.manual_seed(0)
+        model = get_peft_model(load_model(tiny_model_dir), LoraConfig(r=2, target_modules=order))
+        save_adapter(model, tmp_path / str(i))
+        saved.append((tmp_path / str(i) / "adapter_config.json").read_bytes())
+    assert json.loads(saved[0])["target_modules"] == ["o_proj", "q_proj", "v_proj"]
+    assert saved[0] == saved[1]
