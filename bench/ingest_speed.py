@@ -7,7 +7,9 @@ Generated posts are random word sequences (word frequency ~ 1/rank over 20,010 w
 real dump mixed in: 4% exact duplicates (changed case and punctuation), 2% near duplicates (one word
 changed), 1% malformed lines, 1% URL-only, 1% deleted bodies; in Politosphere 30% of comments come from
 subreddits of another party. Each format is ingested in its own process, so peak RSS is per format.
-Targets (issue 3): >= 50,000 rows/s on 2 cores and peak RSS < 2 GB.
+Targets (issue 3): >= 50,000 rows/s on 2 cores and peak RSS < 2 GB; at 10,000,000 posts (issue 20), peak
+memory < 4 GB with the dedup state spilling to disk (`--spill`, the default, as in the ingest stage). The digest
+column hashes every output: two runs with equal digests produced byte-identical posts and quarantine files.
 """
 
 from __future__ import annotations
@@ -156,19 +158,62 @@ def write_format(fmt: str, posts: list[str | None], folder: Path) -> dict:
     raise ValueError(fmt)
 
 
-def run_one(spec_json: str) -> None:
-    """Child process: ingest one corpus into temporary files, print rows, seconds and peak RSS as JSON."""
+def _anon_mb() -> float:
+    """This process's anonymous resident memory (its own pages, not the file pages of memory maps), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def digest(folder: Path) -> str:
+    """sha256 over the posts file and every quarantine file, by name: equal digests, equal results."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(p for p in folder.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(folder)).encode())
+        fh = hashlib.sha256()
+        with f.open("rb") as stream:  # in blocks: the posts file of 10 million posts is gigabytes
+            while block := stream.read(1 << 24):
+                fh.update(block)
+        h.update(fh.digest())
+    return h.hexdigest()
+
+
+def run_one(spec_json: str, spill: str | None) -> None:
+    """Child process: ingest one corpus into temporary files, print rows, seconds, peak RSS, peak anonymous
+    memory and the outputs' digest as JSON."""
+    import threading
+
     from politune.corpus.ingest import FileSink, ingest
     from politune.params import CorpusSpec, IngestParams
 
     spec = CorpusSpec(**json.loads(spec_json))
+    peak_anon = [0.0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.2):
+            peak_anon[0] = max(peak_anon[0], _anon_mb())
+
+    threading.Thread(target=sample, daemon=True).start()
     with tempfile.TemporaryDirectory() as tmp:
-        sink = FileSink(Path(tmp) / "posts.jsonl", Path(tmp) / "quarantine")
+        out = Path(tmp) / "out"
+        sink = FileSink(out / "posts.jsonl", out / "quarantine")
         t0 = time.perf_counter()
-        res = ingest({"bench": spec}, IngestParams(max_reject_fraction=0.5, min_words=0), root="/", sink=sink)
+        res = ingest(
+            {"bench": spec},
+            IngestParams(max_reject_fraction=0.5, min_words=0),
+            root="/",
+            sink=sink,
+            spill_dir=spill,
+        )
         sink.close()
         secs = time.perf_counter() - t0
-        out_mb = (Path(tmp) / "posts.jsonl").stat().st_size / 1e6
+        done.set()
+        out_mb = (out / "posts.jsonl").stat().st_size / 1e6
+        result = digest(out)
     c = res.counts["total"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -178,7 +223,9 @@ def run_one(spec_json: str) -> None:
                 "kept": c.get("kept", 0),
                 "seconds": secs,
                 "rss_mb": rss_mb,
+                "anon_mb": max(peak_anon[0], _anon_mb()),
                 "out_mb": out_mb,
+                "digest": result,
                 "counts": c,
             }
         )
@@ -191,10 +238,19 @@ def run_one(spec_json: str) -> None:
 @click.option(
     "--data", "data_dir", default=None, help="Where generated files are kept (default: a folder in /tmp)."
 )
+@click.option(
+    "--spill/--no-spill",
+    default=True,
+    show_default=True,
+    help="Let the dedup state spill to disk (a folder beside the data), as the ingest stage does.",
+)
 @click.option("--run", "run_spec", default=None, hidden=True)
-def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> None:
+@click.option("--spill-dir", default=None, hidden=True)
+def main(
+    n: int, formats: str, data_dir: str | None, spill: bool, run_spec: str | None, spill_dir: str | None
+) -> None:
     if run_spec:
-        run_one(run_spec)
+        run_one(run_spec, spill_dir)
         return
     root = Path(data_dir or Path(tempfile.gettempdir()) / f"politune-bench-ingest-{n}")
     posts: list[str | None] | None = None
@@ -213,7 +269,13 @@ def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> No
         size = sum(f.stat().st_size for f in folder.iterdir() if f.name != "spec.json") / 1e6
         env = {**os.environ, "POLITUNE_LOG": "WARNING"}
         out = subprocess.run(
-            [sys.executable, __file__, "--run", spec_file.read_text()],
+            [
+                sys.executable,
+                __file__,
+                "--run",
+                spec_file.read_text(),
+                *(["--spill-dir", str(root / "spill")] if spill else []),
+            ],
             capture_output=True,
             text=True,
             env=env,
@@ -223,14 +285,23 @@ def main(n: int, formats: str, data_dir: str | None, run_spec: str | None) -> No
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append((fmt, size, r))
         click.echo(f"{fmt}: {r['rows'] / r['seconds']:,.0f} rows/s", err=True)
-    click.echo(f"\ningest, {n:,} generated posts per format, {os.cpu_count()} cores\n")
-    click.echo("| format | input MB | rows | kept | seconds | rows/s | peak RSS MB |")
-    click.echo("|---|---|---|---|---|---|---|")
+    click.echo(
+        f"\ningest, {n:,} generated posts per format, {os.cpu_count()} cores, dedup state "
+        f"{'spilling to disk' if spill else 'in memory'}\n"
+    )
+    click.echo(
+        "| format | input MB | rows | kept | seconds | rows/s | peak RSS MB | peak anonymous MB | digest |"
+    )
+    click.echo("|---|---|---|---|---|---|---|---|---|")
     for fmt, size, r in rows:
         click.echo(
             f"| {fmt} | {size:,.0f} | {r['rows']:,} | {r['kept']:,} | {r['seconds']:.1f} | "
-            f"{r['rows'] / r['seconds']:,.0f} | {r['rss_mb']:,.0f} |"
+            f"{r['rows'] / r['seconds']:,.0f} | {r['rss_mb']:,.0f} | {r['anon_mb']:,.0f} | {r['digest'][:12]} |"
         )
+    click.echo(
+        "\npeak RSS counts the pages of the spilled state's memory maps that the OS kept resident (file pages "
+        "it can drop under pressure); peak anonymous memory is the process's own."
+    )
 
 
 if __name__ == "__main__":

@@ -115,7 +115,9 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
         backend=a.backend,
         served=served,
         weights=weights if a.backend == "vllm" else None,
-        openai=a.openai.model_dump(exclude={"concurrency", "timeout_s", "max_retries", "api_key_env"})
+        openai=a.openai.model_dump(  # where it is served does not change a greedy answer: not in the key
+            exclude={"base_url", "concurrency", "timeout_s", "max_retries", "api_key_env"}
+        )
         if a.backend == "openai"
         else None,
         max_model_len=a.vllm.max_model_len if a.backend == "vllm" else None,
@@ -145,6 +147,7 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
                     "vllm",
                     model_path=a.vllm.model or str(weights_dir(base)),
                     tensor_parallel_size=v.tensor_parallel_size,
+                    pipeline_parallel_size=v.pipeline_parallel_size,
                     max_model_len=v.max_model_len,
                     gpu_memory_utilization=v.gpu_memory_utilization,
                     dtype=resolve_dtype(spec.infer_dtype),

@@ -104,9 +104,14 @@ class IngestParams(_Section):
 class OpenAIParams(_Section):
     """annotate.backend openai: any OpenAI-compatible chat-completions server."""
 
-    base_url: str = "http://127.0.0.1:8000/v1"
+    # one server, or a list of them (replicas of the same model: requests are spread over the live ones, a
+    # failed one cools off and its requests move on; the list is not part of the row cache's key)
+    base_url: (
+        Annotated[str, Field(pattern=r"^https?://")]
+        | Annotated[list[Annotated[str, Field(pattern=r"^https?://")]], Field(min_length=1)]
+    ) = "http://127.0.0.1:8000/v1"
     model: str | None = None  # the name the server serves (required with backend openai)
-    concurrency: PosInt = 8  # requests in flight
+    concurrency: PosInt = 8  # requests in flight per server
     timeout_s: Annotated[float, Field(gt=0)] = 60.0
     max_retries: Annotated[int, Field(ge=0)] = 3  # per request, on connection errors, timeouts, 429 and 5xx
     response_format: Literal["json_schema", "json_object"] = "json_schema"  # json_object: llama.cpp's server
@@ -122,6 +127,9 @@ class VLLMParams(_Section):
     # base_model stage's copy of models.<annotate.model>
     model: str | None = None
     tensor_parallel_size: PosInt = 1  # GPUs per model: 70B in bf16 needs 4 x 80 GB or 8 x 40 GB
+    # stages of layers across GPUs or nodes (tensor x pipeline GPUs per engine). Data parallel (replicas) is
+    # served: `vllm serve --data-parallel-size N`, or N servers listed in annotate.openai.base_url (docs/gpu.md)
+    pipeline_parallel_size: PosInt = 1
     max_model_len: PosInt = 4096
     gpu_memory_utilization: Annotated[float, Field(gt=0.0, le=1.0)] = 0.9
 

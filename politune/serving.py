@@ -3,7 +3,9 @@
     with llama_server(embedded_gguf("smollm2-135m")) as url:      # url = http://127.0.0.1:<port>/v1
         OpenAIBackend(url, model="smollm2", response_format="json_object")
 
-Used by the openai backend's test and its benchmark; needs `pip install "llama-cpp-python[server]"`.
+    with llama_server_process(gguf) as (url, proc):                # the process too, to kill it on purpose
+
+Used by the openai backend's tests and its benchmark; needs `pip install "llama-cpp-python[server]"`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ from pathlib import Path
 
 @contextlib.contextmanager
 def llama_server(gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0) -> Iterator[str]:
+    with llama_server_process(gguf, n_ctx, startup_s) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def llama_server_process(
+    gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0, threads: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The server's URL and its process; stopped (if still running) on exit."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -36,6 +47,7 @@ def llama_server(gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0) -
             str(port),
             "--n_ctx",
             str(n_ctx),
+            *(["--n_threads", str(threads)] if threads else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -53,7 +65,8 @@ def llama_server(gguf: str | Path, n_ctx: int = 2048, startup_s: float = 60.0) -
                         f"llama_cpp.server for {gguf} did not start (exit code {proc.poll()})"
                     ) from None
                 time.sleep(0.5)
-        yield url
+        yield url, proc
     finally:
-        proc.terminate()
+        if proc.poll() is None:
+            proc.terminate()
         proc.wait(timeout=30)

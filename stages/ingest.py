@@ -25,7 +25,7 @@ def main(params_path: str) -> None:
     with atomic_path("data/interim/posts.jsonl") as posts, atomic_path("data/quarantine/ingest") as qdir:
         sink = FileSink(posts, qdir)
         try:
-            res = ingest(p.corpora, p.ingest, sink=sink)
+            res = ingest(p.corpora, p.ingest, sink=sink, spill_dir="data/cache/ingest")  # dedup state
         finally:
             sink.close()
         for name, c in p.corpora.items():

@@ -14,12 +14,14 @@ Everything works on whole batches: one polars expression per step, numpy for the
 
 from __future__ import annotations
 
-import bisect
 import math
 import unicodedata
+from pathlib import Path
 
 import numpy as np
 import polars as pl
+
+from politune.corpus.spill import AppendArray, KeyRuns
 
 # every control (Cc) and format (Cf) character except whitespace: zero-width (U+200B-U+200D, U+2060, U+FEFF),
 # bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069, U+061C), soft hyphens, the invisible "tag" characters
@@ -155,7 +157,9 @@ class NearDupIndex:
     batch, so lookups are `searchsorted` and memory is ~12 bytes per band per kept post plus its shingles.
     """
 
-    def __init__(self, threshold: float, seed: int = 1):
+    def __init__(self, threshold: float, seed: int = 1, spill: Path | None = None):
+        """`spill`: a folder where the band keys and shingles of kept posts go once they pass a few hundred MB
+        (politune.corpus.spill); None keeps them in memory."""
         self.threshold = threshold
         self.bands, self.rows = lsh_shape(threshold)
         k = self.bands * self.rows
@@ -163,10 +167,10 @@ class NearDupIndex:
         self._a = (rng.integers(0, 2**31, k, dtype=np.uint32) << np.uint32(1)) | np.uint32(1)
         self._b = rng.integers(0, 2**32, k, dtype=np.uint32)
         self._band_salt = rng.integers(0, 2**63, self.bands, dtype=np.uint64)
-        self._runs = _SortedRuns()  # band keys of kept posts -> their ordinals
-        self._sh: list[np.ndarray] = []  # per batch: shingles of its kept posts, flat
-        self._sh_off: list[np.ndarray] = []
-        self._base: list[int] = [0]  # first kept ordinal of each batch
+        self._runs = KeyRuns(spill, MAX_PER_KEY)  # band keys of kept posts -> their ordinals
+        self._sh = AppendArray(np.uint32, spill)  # shingles of the kept posts, flat, in ordinal order
+        self._sh_off = AppendArray(np.int64, spill)  # kept ordinal -> its first shingle; one more at the end
+        self._sh_off.extend(np.zeros(1, dtype=np.int64))
         self.size = 0
 
     def _band_keys(self, sh: np.ndarray, offsets: np.ndarray) -> np.ndarray:
@@ -190,11 +194,15 @@ class NearDupIndex:
             keys[nonempty, band] = key | np.uint64(1)
         return keys
 
+    def release(self) -> None:
+        """Drop the spilled state's pages from this process's resident set (see politune.corpus.spill)."""
+        self._runs.release()
+        self._sh.release()
+        self._sh_off.release()
+
     def _shingles_of(self, ordinal: int) -> np.ndarray:
-        b = bisect.bisect_right(self._base, ordinal) - 1
-        i = ordinal - self._base[b]
-        off = self._sh_off[b]
-        return self._sh[b][off[i] : off[i + 1]]
+        a, b = self._sh_off.slice(ordinal, ordinal + 2)
+        return self._sh.slice(int(a), int(b))
 
     def add_batch(
         self, norm: pl.Series, alive: np.ndarray
@@ -254,51 +262,10 @@ class NearDupIndex:
         # add the kept posts: shingles and band keys
         kidx = np.flatnonzero(keep_local)
         lens = off[1:] - off[:-1]
-        koff = np.zeros(len(kidx) + 1, dtype=np.int64)
-        np.cumsum(lens[kidx], out=koff[1:])
-        self._sh.append(sh[np.repeat(keep_local, lens)])
-        self._sh_off.append(koff)
-        self._base.append(nxt)
+        ends = len(self._sh) + np.cumsum(lens[kidx])
+        self._sh.extend(sh[np.repeat(keep_local, lens)])
+        self._sh_off.extend(ends)
         keep_sorted = keep_local[ls] & (fs != 0)  # still sorted: a subset of the sorted keys
         self._runs.add(fs[keep_sorted], ordinal[ls[keep_sorted]])
         self.size = nxt
         return kept, matches
-
-
-class _SortedRuns:
-    """A multiset of uint64 keys -> int64 owners, as sorted runs merged like an LSM tree.
-
-    Adding a run of m keys costs O(m log) amortized (a run merges with the previous one while it is at
-    least half its size), instead of the O(N) copy of inserting into one sorted array; lookups search each
-    run (O(log N) runs). Only the MAX_PER_KEY earliest owners of a key are returned.
-    """
-
-    def __init__(self) -> None:
-        self.keys: list[np.ndarray] = []
-        self.owners: list[np.ndarray] = []
-
-    def add(self, keys: np.ndarray, owners: np.ndarray) -> None:
-        if not len(keys):
-            return
-        self.keys.append(keys)
-        self.owners.append(owners)
-        while len(self.keys) > 1 and 2 * len(self.keys[-1]) >= len(self.keys[-2]):
-            k2, o2 = self.keys.pop(), self.owners.pop()
-            k1, o1 = self.keys.pop(), self.owners.pop()
-            k, o = np.concatenate([k1, k2]), np.concatenate([o1, o2])
-            order = np.argsort(k, kind="stable")  # timsort: two sorted runs merge in linear time
-            self.keys.append(k[order])
-            self.owners.append(o[order])
-
-    def lookup(self, sorted_needles: np.ndarray) -> dict[int, list[int]]:
-        """needle index -> the MAX_PER_KEY earliest owners of its key, over all runs (found needles only)."""
-        found: dict[int, list[int]] = {}
-        for keys, owners in zip(self.keys, self.owners, strict=True):
-            lo = np.searchsorted(keys, sorted_needles, side="left")  # sorted needles: cache-friendly
-            hit = np.flatnonzero(keys[np.minimum(lo, len(keys) - 1)] == sorted_needles)
-            if not len(hit):
-                continue
-            hi = np.searchsorted(keys, sorted_needles[hit], side="right")
-            for f, a, b in zip(hit.tolist(), lo[hit].tolist(), hi.tolist(), strict=True):
-                found.setdefault(f, []).extend(owners[a : min(b, a + MAX_PER_KEY)].tolist())
-        return {f: sorted(o)[:MAX_PER_KEY] for f, o in found.items()}

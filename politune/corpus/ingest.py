@@ -36,6 +36,7 @@ from politune.corpus.clean import (
 )
 from politune.corpus.packaged import read_packaged
 from politune.corpus.readers import RAW_KEEP, Chunk, Reject, read_politosphere, read_table, read_truthsocial
+from politune.corpus.spill import AppendArray, KeyRuns, spill_folder
 from politune.params import CorpusSpec, IngestParams
 from politune.records import Post
 
@@ -227,12 +228,71 @@ def post_id(corpus: str, rid: str) -> str:
 
 
 class _Deduper:
-    """Exact keys (a set of 64-bit hashes) and near duplicates (MinHash LSH), across all corpora."""
+    """Exact keys (64-bit hashes) and near duplicates (MinHash LSH), across all corpora; the state spills to
+    `spill` (a folder) once it passes a few hundred MB, so memory does not grow with the corpus.
 
-    def __init__(self, threshold: float):
-        self.exact: dict[int, str] = {}  # dedup key -> post id that kept it
-        self.near = NearDupIndex(threshold)
-        self.near_ids: list[str] = []  # kept ordinal -> post id
+    Exact: key -> entry (the first post with that key); an entry holds that post's id and, when the post was
+    itself quarantined as a near duplicate, the kept ordinal it resembles (else -1). Post ids are 16 hex digits
+    (`post_id`), held as uint64."""
+
+    def __init__(self, threshold: float, spill: Path | None = None):
+        self.exact = KeyRuns(spill, max_owners=1)  # dedup key -> entry
+        self.entry_id = AppendArray(np.uint64, spill)
+        self.entry_near = AppendArray(np.int64, spill)
+        self.near = NearDupIndex(threshold, spill=spill)
+        self.near_ids = AppendArray(np.uint64, spill)  # kept ordinal -> post id
+
+    def release(self) -> None:
+        """After each chunk: the pages of the spilled state that it touched leave the resident set."""
+        self.near.release()
+        self.exact.release()
+        for a in (self.entry_id, self.entry_near, self.near_ids):
+            a.release()
+
+    def first_of(self, entry: int) -> str:
+        """How an exact duplicate names the post it repeats."""
+        first = f"{int(self.entry_id[entry]):016x}"
+        near = int(self.entry_near[entry])
+        if near < 0:
+            return first
+        # it was quarantined itself: say which kept post it resembles
+        return f"{first} (quarantined as a near duplicate of {int(self.near_ids[near]):016x})"
+
+    def exact_pass(self, keys: np.ndarray, alive: np.ndarray, ids: list[str]) -> tuple[np.ndarray, list[str]]:
+        """Exact duplicates among the alive rows, in input order: against earlier chunks, then within this one.
+        Returns (duplicate rows, the detail of each); the other alive rows become entries (`add_entries`)."""
+        rows = np.flatnonzero(alive)
+        ks = keys[rows].astype(np.uint64)
+        order = np.argsort(ks, kind="stable")
+        earlier = self.exact.lookup(ks[order])  # sorted position -> [entry]
+        dup_rows: list[int] = []
+        details: list[str] = []
+        first_in_chunk: dict[int, int] = {}
+        seen_before = {int(order[f]): e[0] for f, e in earlier.items()}
+        for j, r in enumerate(rows.tolist()):
+            if j in seen_before:
+                dup_rows.append(r)
+                details.append(f"same text as post {self.first_of(seen_before[j])}")
+                continue
+            k = int(ks[j])
+            if k in first_in_chunk:
+                dup_rows.append(r)
+                details.append(f"same text as post {ids[first_in_chunk[k]]}")
+            else:
+                first_in_chunk[k] = r
+        return np.array(dup_rows, dtype=np.int64), details
+
+    def add_entries(
+        self, keys: np.ndarray, rows: np.ndarray, ids: list[str], near_of: dict[int, int]
+    ) -> None:
+        """Record rows (the chunk's first posts of their exact keys, in input order) as entries; `near_of`: row
+        -> the kept ordinal it was found a near duplicate of."""
+        base = len(self.entry_id)
+        self.entry_id.extend(np.array([int(ids[r], 16) for r in rows.tolist()], dtype=np.uint64))
+        self.entry_near.extend(np.array([near_of.get(r, -1) for r in rows.tolist()], dtype=np.int64))
+        ks = keys[rows].astype(np.uint64)
+        order = np.argsort(ks, kind="stable")
+        self.exact.add(ks[order], base + order.astype(np.int64))
 
 
 def _filter_reasons(cleaned: pl.Series, norm: pl.Series, p: IngestParams) -> tuple[pl.Series, pl.Series]:
@@ -322,26 +382,21 @@ def _process_chunk(
                 f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample",
             )
         # exact duplicates, in input order: against earlier chunks, then within this one
-        for i in np.flatnonzero(alive):
-            k = int(keys[i])
-            first = dd.exact.get(k)
-            if first is not None:
-                alive[i] = False
-                reason_l[i], detail_l[i] = "duplicate", f"same text as post {first}"
-            else:
-                dd.exact[k] = ids[i]
+        dup_rows, dup_details = dd.exact_pass(keys, alive, ids)
+        for r, d in zip(dup_rows.tolist(), dup_details, strict=True):
+            alive[r] = False
+            reason_l[r], detail_l[r] = "duplicate", d
+        firsts = np.flatnonzero(alive)  # each the first post of its exact key
         kept, matches = dd.near.add_batch(norm, alive)
         kept_rows = np.flatnonzero(kept)
-        dd.near_ids.extend(ids[i] for i in kept_rows)  # kept ordinals of this chunk, in order
+        dd.near_ids.extend(np.array([int(ids[i], 16) for i in kept_rows], dtype=np.uint64))
         for row, ordinal, sim in matches:
             reason_l[row], detail_l[row] = (
                 "near_duplicate",
-                f"Jaccard {sim:.2f} with post {dd.near_ids[ordinal]}",
+                f"Jaccard {sim:.2f} with post {int(dd.near_ids[ordinal]):016x}",
             )
-            # its exact twins later on are duplicates of a quarantined post: say which kept post it resembles
-            dd.exact[int(keys[row])] = (
-                f"{ids[row]} (quarantined as a near duplicate of {dd.near_ids[ordinal]})"
-            )
+        dd.add_entries(keys, firsts, ids, {row: ordinal for row, ordinal, _ in matches})
+        dd.release()
         for i in np.flatnonzero(~kept):
             rejects.append(
                 Reject(
@@ -385,11 +440,29 @@ def _process_chunk(
 
 
 def ingest(
-    corpora: dict[str, CorpusSpec], p: IngestParams, root: str = ".", sink: Sink | None = None
+    corpora: dict[str, CorpusSpec],
+    p: IngestParams,
+    root: str = ".",
+    sink: Sink | None = None,
+    spill_dir: str | Path | None = None,
 ) -> IngestResult:
-    """Read, clean and deduplicate every corpus into `sink` (a MemorySink when None). Returns the counts."""
+    """Read, clean and deduplicate every corpus into `sink` (a MemorySink when None). Returns the counts.
+    `spill_dir`: where the dedup state goes once it outgrows a few hundred MB (a temporary folder inside it,
+    removed at the end); None keeps it all in memory."""
+    tmp = spill_folder(spill_dir)
+    try:
+        return _ingest(
+            corpora, p, root, sink, _Deduper(p.near_dup_threshold, Path(tmp.name) if tmp else None)
+        )
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _ingest(
+    corpora: dict[str, CorpusSpec], p: IngestParams, root: str, sink: Sink | None, dd: _Deduper
+) -> IngestResult:
     sink = sink if sink is not None else MemorySink()
-    dd = _Deduper(p.near_dup_threshold)
     per_corpus: dict[str, Counter] = {}
     groups: dict[str, Counter] = defaultdict(Counter)  # corpus -> (side, party, decade) -> kept posts
     for name, spec in corpora.items():

@@ -26,6 +26,7 @@ class VLLMBackend:
         self,
         model_path: str,
         tensor_parallel_size: int = 1,
+        pipeline_parallel_size: int = 1,
         max_model_len: int = 4096,
         gpu_memory_utilization: float = 0.9,
         dtype: str = "bfloat16",
@@ -41,6 +42,7 @@ class VLLMBackend:
         self.llm = LLM(
             model=model_path,
             tensor_parallel_size=tensor_parallel_size,
+            pipeline_parallel_size=pipeline_parallel_size,
             max_model_len=max_model_len,
             gpu_memory_utilization=gpu_memory_utilization,
             dtype=dtype,

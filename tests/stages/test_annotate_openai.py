@@ -80,3 +80,77 @@ def test_annotate_stage_via_openai_server(
     assert again.exit_code == 0, again.output
     m2 = json.loads(Path("metrics/annotate.json").read_text())
     assert m2["rows_cached"] == len(ann) and m2["rows_computed"] == len(bad)
+
+
+def test_two_servers_one_killed_mid_run_loses_nothing_and_the_rerun_resumes(
+    repo_copy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two llama.cpp servers of the embedded model; the second is killed (SIGKILL) once the first chunk is
+    cached. The run finishes on the survivor: every post is annotated or quarantined with a validation reason,
+    none twice, none for a lost connection; the rerun sends only the quarantined ones."""
+    import threading
+    import time
+
+    from politune.models import embedded_gguf
+    from politune.serving import llama_server_process
+
+    monkeypatch.chdir(repo_copy)
+    posts = [f"{t} (post {i})" for i in range(3) for t in POSTS[:5]]  # 15 posts, 4 chunks of 4
+    Path("data/interim").mkdir(parents=True)
+    Path("data/interim/posts.jsonl").write_text(
+        "".join(
+            json.dumps({"post_id": f"p{i}", "text": t, "side": "left" if i % 2 == 0 else "right"}) + "\n"
+            for i, t in enumerate(posts)
+        )
+    )
+    gguf = embedded_gguf("smollm2-135m")
+    with (
+        llama_server_process(gguf, threads=1) as (url_a, _),
+        llama_server_process(gguf, threads=1) as (url_b, b),
+    ):
+        raw = yaml.safe_load(Path("params.yaml").read_text())
+        raw["annotate"].update(
+            {
+                "backend": "openai",
+                "gold": None,
+                "canaries": None,
+                "chunk_size": 4,
+                "openai": {
+                    "base_url": [url_a, url_b],
+                    "model": "smollm2",
+                    "response_format": "json_object",
+                    "concurrency": 2,
+                    "api_key_env": None,
+                    "timeout_s": 30.0,
+                },
+            }
+        )
+        Path("params.yaml").write_text(yaml.safe_dump(raw))
+        killed: dict[str, int] = {}
+
+        def kill_after_first_chunk() -> None:
+            while not killed:
+                parts = [f for f in Path("data/cache/annotate").rglob("*") if f.is_file()]
+                if parts:
+                    b.kill()
+                    killed["parts_then"] = len(parts)
+                time.sleep(0.05)
+
+        threading.Thread(target=kill_after_first_chunk, daemon=True).start()
+        res = CliRunner().invoke(annotate_stage.main, [])
+        assert res.exit_code == 0, res.output
+        assert killed and b.poll() is not None  # killed while the run went on
+        m = json.loads(Path("metrics/annotate.json").read_text())
+        ann = [json.loads(x) for x in Path("data/interim/annotations.jsonl").read_text().splitlines()]
+        bad = [json.loads(x) for x in Path("data/quarantine/annotate/invalid.jsonl").read_text().splitlines()]
+        ids = [a["post_id"] for a in ann] + [q["post_id"] for q in bad]
+        assert sorted(ids) == sorted(f"p{i}" for i in range(len(posts)))  # nothing lost, nothing twice
+        assert not [q for q in bad if "connection" in str(q["reason"])]  # the survivor answered them
+        stats = m["backend_stats"]
+        per = {s["url"]: s for s in stats["servers"].values()}
+        assert per[url_b]["failed"] >= 1 and per[url_a]["failed"] == 0 and stats["failovers"] >= 1
+        assert m["rows_computed"] == len(posts) and killed["parts_then"] < 4
+        again = CliRunner().invoke(annotate_stage.main, [])  # resumes: cached rows are not sent again
+        assert again.exit_code == 0, again.output
+        m2 = json.loads(Path("metrics/annotate.json").read_text())
+        assert m2["rows_cached"] == len(ann) and m2["rows_computed"] == len(bad)

@@ -7,6 +7,7 @@ import json
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from politune.corpus.clean import clean_text, dedup_key
@@ -186,6 +187,37 @@ def test_near_duplicates_match_the_definition_across_chunks(
             assert sim >= threshold
 
 
+def test_spilled_dedup_state_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With spill thresholds so small that nearly every band key run, shingle and id goes to disk after the
+    first chunks, ingest keeps, quarantines and names exactly what the in-memory state does."""
+    from politune.corpus import readers, spill
+
+    texts = _planted_corpus(1200)
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts))
+    )
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
+    params = IngestParams(min_chars=1, min_words=0)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 97)
+    mem = ingest(spec, params, root=str(tmp_path))
+    monkeypatch.setattr(spill, "SPILL_BYTES", 256)
+    monkeypatch.setattr(spill, "SPILL_KEYS", 300)
+    spilled_to: list[int] = []
+    real_add = spill.KeyRuns.add
+
+    def add(self: spill.KeyRuns, keys: object, owners: object) -> None:
+        real_add(self, keys, owners)  # type: ignore[arg-type]
+        spilled_to.append(len(self.disk))
+
+    monkeypatch.setattr(spill.KeyRuns, "add", add)
+    disk = ingest(spec, params, root=str(tmp_path), spill_dir=tmp_path / "spill")
+    assert max(spilled_to) >= 3  # runs really went to disk
+    assert list(disk.posts) == list(mem.posts)
+    assert disk.rejects == mem.rejects and disk.counts == mem.counts
+    assert len(mem.rejects["duplicate"]) > 20 and len(mem.rejects["near_duplicate"]) > 20
+    assert not list((tmp_path / "spill").iterdir())  # its temporary folder is gone
+
+
 def test_generic_tables_quarantine_bad_rows(tmp_path: Path) -> None:
     good = [f"Post number {i} says public transit deserves more funding everywhere." for i in range(6)]
     (tmp_path / "t.csv").write_bytes(
@@ -302,3 +334,21 @@ def test_rejects_alone_fill_chunks(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     (tmp_path / "p.jsonl").write_text("not json\n" * 35)
     chunks = list(readers.read_table("p", tmp_path / "p.jsonl", "jsonl", "text", None))
     assert [c.rows_in for c in chunks] == [10, 10, 10, 5] and chunks[-1].done
+
+
+def test_paged_search_and_filter_agree_with_numpy() -> None:
+    """The disk runs' binary search equals np.searchsorted on both sides (repeats, misses, ends, empty), and
+    the Bloom filter has no false negatives."""
+    from politune.corpus.spill import Bloom, searchsorted_paged
+
+    rng = np.random.default_rng(0)
+    keys = np.sort(rng.integers(0, 50, 1000).astype(np.uint64))
+    needles = np.sort(rng.integers(0, 53, 300).astype(np.uint64))
+    for side in ("left", "right"):
+        assert (searchsorted_paged(keys, needles, side) == np.searchsorted(keys, needles, side)).all()
+    assert (searchsorted_paged(keys[:0], needles) == 0).all()
+    bloom = Bloom(1 << 20)
+    big = rng.integers(0, 2**63, 20_000, dtype=np.uint64)
+    bloom.add(big)
+    assert bloom.may_contain(big).all()
+    assert bloom.may_contain(rng.integers(0, 2**63, 20_000, dtype=np.uint64)).mean() < 0.01

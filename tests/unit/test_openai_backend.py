@@ -105,3 +105,75 @@ def test_unreachable_server_is_an_error_not_a_default() -> None:
     )
     out = judge_posts(b, [{"text": "anything"}], max_chars=600, max_tokens=48, max_attempts=1)
     assert out[0]["error"].startswith("connection")
+
+
+class Replica(BaseHTTPRequestHandler):
+    """A replica that answers every post with its own name in `leaning`'s place, until it 'dies' after
+    `server.alive_for` requests: from then on it drops each connection without a reply."""
+
+    def log_message(self, *args) -> None:  # noqa: ANN002
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802
+        srv = self.server
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        with srv.lock:  # type: ignore[attr-defined]
+            srv.seen += 1  # type: ignore[attr-defined]
+            dead = srv.seen > srv.alive_for  # type: ignore[attr-defined]
+        if dead:
+            self.close_connection = True
+            self.connection.shutdown(2)  # the client sees the connection dropped, as from a killed server
+            return
+        srv.answered.append(body["messages"][-1]["content"])  # type: ignore[attr-defined]
+        data = json.dumps(
+            {"choices": [{"message": {"content": '{"relevance": 7, "leaning": 1}'}, "finish_reason": "stop"}]}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture()
+def replicas() -> Iterator[list[ThreadingHTTPServer]]:
+    servers = []
+    for alive_for in (10**9, 5):  # the second replica dies after 5 requests
+        srv = ThreadingHTTPServer(("127.0.0.1", 0), Replica)
+        srv.lock, srv.seen, srv.alive_for, srv.answered = threading.Lock(), 0, alive_for, []  # type: ignore[attr-defined]
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        servers.append(srv)
+    yield servers
+    for srv in servers:
+        srv.shutdown()
+
+
+def test_requests_spread_over_servers_and_move_off_a_dead_one(replicas: list[ThreadingHTTPServer]) -> None:
+    urls = [f"http://127.0.0.1:{s.server_address[1]}/v1" for s in replicas]
+    b = OpenAIBackend(urls, model="m", concurrency=2, max_retries=3, backoff_s=0.05, api_key_env=None)
+    posts = [{"text": f"post number {i} about taxes"} for i in range(40)]
+    out = judge_posts(b, posts, max_chars=600, max_tokens=48, max_attempts=1)
+    assert all("error" not in o for o in out), [o for o in out if "error" in o]
+    answered = replicas[0].answered + replicas[1].answered  # type: ignore[attr-defined]
+    assert sorted(answered) == sorted({a for a in answered})  # every post answered once: none twice
+    assert len(answered) == 40
+    assert len(replicas[1].answered) == 5  # type: ignore[attr-defined]  # it served until it died
+    per = {s["url"]: s for s in b.stats["servers"].values()}
+    assert per[urls[1]]["failed"] >= 1 and per[urls[1]]["cooled_off"] >= 1 and per[urls[0]]["failed"] == 0
+    assert b.stats["failovers"] >= 1 and b.stats["errors"] == 0
+    # the dead one was tried again after cooling off, not after every request: far fewer tries than posts
+    assert per[urls[1]]["requests"] < 5 + 10
+
+
+def test_when_every_server_is_down_each_request_fails_with_the_reason() -> None:
+    b = OpenAIBackend(
+        ["http://127.0.0.1:9/v1", "http://127.0.0.1:1/v1"],
+        model="m",
+        max_retries=2,
+        backoff_s=0.01,
+        timeout_s=2,
+        api_key_env=None,
+    )
+    out = judge_posts(b, [{"text": "a"}, {"text": "b"}], max_chars=600, max_tokens=48, max_attempts=1)
+    assert [o["error"].split(":")[0] for o in out] == ["connection", "connection"]
+    assert b.stats["errors"] == 2 and b.stats["retries"] == 4
