@@ -115,6 +115,7 @@ def test_two_servers_one_killed_mid_run_loses_nothing_and_the_rerun_resumes(
                 "gold": None,
                 "canaries": None,
                 "chunk_size": 4,
+                "batch_size": 4,
                 "openai": {
                     "base_url": [url_a, url_b],
                     "model": "smollm2",
@@ -147,6 +148,11 @@ def test_two_servers_one_killed_mid_run_loses_nothing_and_the_rerun_resumes(
         assert sorted(ids) == sorted(f"p{i}" for i in range(len(posts)))  # nothing lost, nothing twice
         assert not [q for q in bad if "connection" in str(q["reason"])]  # the survivor answered them
         stats = m["backend_stats"]
+        print(
+            json.dumps(
+                {"annotated": len(ann), "quarantined": len(bad), "killed_after_parts": killed, **stats}
+            )
+        )
         per = {s["url"]: s for s in stats["servers"].values()}
         assert per[url_b]["failed"] >= 1 and per[url_a]["failed"] == 0 and stats["failovers"] >= 1
         assert m["rows_computed"] == len(posts) and killed["parts_then"] < 4
