@@ -173,9 +173,8 @@ def backends_from_params(
             batch_size=e.batch_size,
         )
     scorer = None
-    if (
-        "openended" in e.measures
-    ):  # its own answers, read by the lean classifier (stage lean) or the annotator
+    # its own open-ended answers, read by the lean classifier (stage lean) or the annotator
+    if "openended" in e.measures:
         scorer = (
             LeanClassifier.load(classifier).predict_right
             if e.openended.scorer == "classifier"

@@ -153,8 +153,9 @@ class NearDupIndex:
     """MinHash LSH over batches. The index holds the band keys and shingles of kept posts only.
 
     Hash family: h_k(x) = mix((x ^ b_k) * a_k) over uint32 (a_k odd, so each h_k permutes the shingle
-    hashes; the shingle hashes are already uniform). Band keys live in one sorted numpy array, merged per
-    batch, so lookups are `searchsorted` and memory is ~12 bytes per band per kept post plus its shingles.
+    hashes; the shingle hashes are already uniform). Band keys live in sorted runs (politune.corpus.spill.KeyRuns),
+    so lookups are binary searches; about 16 bytes per band per kept post plus its shingles, on disk once they
+    outgrow the spill sizes when a spill folder is given.
     """
 
     def __init__(self, threshold: float, seed: int = 1, spill: Path | None = None):

@@ -283,12 +283,12 @@ class _Deduper:
         return np.array(dup_rows, dtype=np.int64), details
 
     def add_entries(
-        self, keys: np.ndarray, rows: np.ndarray, ids: list[str], near_of: dict[int, int]
+        self, keys: np.ndarray, rows: np.ndarray, id_nums: np.ndarray, near_of: dict[int, int]
     ) -> None:
-        """Record rows (the chunk's first posts of their exact keys, in input order) as entries; `near_of`: row
-        -> the kept ordinal it was found a near duplicate of."""
+        """Record rows (the chunk's first posts of their exact keys, in input order) as entries; `id_nums`: the
+        chunk's post ids as uint64; `near_of`: row -> the kept ordinal it was found a near duplicate of."""
         base = len(self.entry_id)
-        self.entry_id.extend(np.array([int(ids[r], 16) for r in rows.tolist()], dtype=np.uint64))
+        self.entry_id.extend(id_nums[rows])
         self.entry_near.extend(np.array([near_of.get(r, -1) for r in rows.tolist()], dtype=np.int64))
         ks = keys[rows].astype(np.uint64)
         order = np.argsort(ks, kind="stable")
@@ -389,13 +389,14 @@ def _process_chunk(
         firsts = np.flatnonzero(alive)  # each the first post of its exact key
         kept, matches = dd.near.add_batch(norm, alive)
         kept_rows = np.flatnonzero(kept)
-        dd.near_ids.extend(np.array([int(ids[i], 16) for i in kept_rows], dtype=np.uint64))
+        id_nums = np.array([int(i, 16) for i in ids], dtype=np.uint64)  # 16 hex digits each (post_id)
+        dd.near_ids.extend(id_nums[kept_rows])
         for row, ordinal, sim in matches:
             reason_l[row], detail_l[row] = (
                 "near_duplicate",
                 f"Jaccard {sim:.2f} with post {int(dd.near_ids[ordinal]):016x}",
             )
-        dd.add_entries(keys, firsts, ids, {row: ordinal for row, ordinal, _ in matches})
+        dd.add_entries(keys, firsts, id_nums, {row: ordinal for row, ordinal, _ in matches})
         dd.release()
         for i in np.flatnonzero(~kept):
             rejects.append(

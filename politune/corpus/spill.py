@@ -98,7 +98,6 @@ class AppendArray:
             self._tail.append(np.asarray(values, dtype=self.dtype))
             self._tail_len += len(values)
         if self.folder is not None and self._tail_len >= self.spill_items:
-            self.release()
             if self._path is None:
                 self._path = self.folder / f"array-{next(_ids)}.bin"
             with self._path.open("ab") as f:

@@ -15,8 +15,9 @@ has `concurrency` requests in flight, picked least-busy first among the live one
 (`backoff_s`, at most `max_cooldown_s`) and back in after one success; the retry goes at once to another live
 server, and waits only when every server is cooling off. A request fails after `max_retries` retries in all, so
 with one server the behaviour is the plain retry with exponential backoff. `stats["servers"]` counts requests,
-failures and cooling-offs per server (server_1, server_2, ... in the list's order). Where a reply came from does not change it (greedy decoding of the same
-model), so the annotator's row cache is keyed by the model and the prompt, not by the server list.
+failures and cooling-offs per server (server_1, server_2, ... in the list's order). Where a reply came from
+does not change it (greedy decoding of the same model), so the annotator's row cache is keyed by the model and
+the prompt, not by the server list.
 """
 
 from __future__ import annotations
@@ -43,7 +44,6 @@ class _Server:
 
     def __init__(self, url: str):
         self.url = url.rstrip("/") + "/chat/completions"
-        self.base_url = url
         self.in_flight = 0
         self.failures_in_a_row = 0
         self.cool_until = 0.0
@@ -70,7 +70,6 @@ class OpenAIBackend:
         if len(set(urls)) < len(urls):
             raise ValueError(f"openai backend: base_url lists a server twice ({urls}); list each once")
         self.servers = [_Server(u) for u in urls]
-        self.url = self.servers[0].url
         self.model = model
         self.model_id = model_id or model
         self.concurrency = concurrency
