@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
-from politune.corpus.spill import AppendArray, KeyRuns
+from politune.corpus.spill import AppendArray, KeyRuns, ranges
 
 # every control (Cc) and format (Cf) character except whitespace: zero-width (U+200B-U+200D, U+2060, U+FEFF),
 # bidi controls (U+200E/F, U+202A-U+202E, U+2066-U+2069, U+061C), soft hyphens, the invisible "tag" characters
@@ -141,12 +142,41 @@ def lsh_shape(threshold: float, recall: float = 0.999, rows: int = 3) -> tuple[i
     return max(4, min(bands, 40)), rows
 
 
-def jaccard(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.unique(a), np.unique(b)
-    if not len(a) and not len(b):
-        return 1.0
-    inter = len(np.intersect1d(a, b, assume_unique=True))
-    return inter / (len(a) + len(b) - inter)
+def jaccard_pairs(
+    a: np.ndarray, a_pair: np.ndarray, b: np.ndarray, b_pair: np.ndarray, n_pairs: int
+) -> np.ndarray:
+    """Jaccard similarity of n_pairs pairs of uint32 shingle sets at once: pair p's first set is a[a_pair == p],
+    its second b[b_pair == p] (repeats count once; two empty sets: 1.0). One sort instead of a numpy call
+    per pair: a batch's few thousand candidate pairs cost milliseconds."""
+    ka = np.unique((a_pair.astype(np.uint64) << np.uint64(32)) | a.astype(np.uint64))
+    kb = np.unique((b_pair.astype(np.uint64) << np.uint64(32)) | b.astype(np.uint64))
+    pos = np.minimum(np.searchsorted(ka, kb), len(ka) - 1) if len(ka) else np.zeros(0, dtype=np.int64)
+    both = kb[ka[pos] == kb] if len(ka) else kb[:0]  # 2x faster than np.intersect1d (no second sort)
+    inter = np.bincount((both >> np.uint64(32)).astype(np.int64), minlength=n_pairs)
+    union = (
+        np.bincount((ka >> np.uint64(32)).astype(np.int64), minlength=n_pairs)
+        + np.bincount((kb >> np.uint64(32)).astype(np.int64), minlength=n_pairs)
+        - inter
+    )
+    return np.divide(inter, union, out=np.ones(n_pairs), where=union > 0)
+
+
+@dataclass
+class Sketch:
+    """Shingles (flat, with offsets) and (n, bands) band keys of the `rows` of a batch, in row order."""
+
+    rows: np.ndarray
+    sh: np.ndarray
+    off: np.ndarray
+    keys: np.ndarray
+
+    def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(shingles, offsets, band keys) of some of the sketched rows (sorted)."""
+        if len(rows) == len(self.rows):
+            return self.sh, self.off, self.keys
+        pos = np.searchsorted(self.rows, rows)
+        lens = (self.off[1:] - self.off[:-1])[pos]
+        return self.sh[ranges(self.off[pos], lens)], np.r_[0, np.cumsum(lens)], self.keys[pos]
 
 
 class NearDupIndex:
@@ -183,9 +213,12 @@ class NearDupIndex:
         if not len(idx):
             return keys
         sig = np.empty((self.bands * self.rows, len(idx)), dtype=np.uint32)  # one contiguous row per hash
+        h, tmp = np.empty_like(sh), np.empty_like(sh)  # reused: no new arrays per hash function
         for k in range(self.bands * self.rows):
-            h = (sh ^ self._b[k]) * self._a[k]
-            h ^= h >> np.uint32(16)
+            np.bitwise_xor(sh, self._b[k], out=h)
+            np.multiply(h, self._a[k], out=h)
+            np.right_shift(h, np.uint32(16), out=tmp)
+            np.bitwise_xor(h, tmp, out=h)
             sig[k] = np.minimum.reduceat(h, idx)
         s64 = sig.astype(np.uint64)
         for band in range(self.bands):
@@ -201,9 +234,33 @@ class NearDupIndex:
         self._sh.release()
         self._sh_off.release()
 
-    def _shingles_of(self, ordinal: int) -> np.ndarray:
-        a, b = self._sh_off.slice(ordinal, ordinal + 2)
-        return self._sh.slice(int(a), int(b))
+    def _pair_sims(self, sh: np.ndarray, off: np.ndarray, rows: np.ndarray, cands: np.ndarray) -> np.ndarray:
+        """Jaccard of each (batch row, candidate) pair; a candidate is a kept ordinal (>= 0) or ~ an earlier
+        batch row. Shingles of kept posts are read from the index in one gather."""
+        lens = off[1:] - off[:-1]
+        pair = np.arange(len(rows))
+        a_idx = ranges(off[rows], lens[rows])
+        a_pair = np.repeat(pair, lens[rows])
+        local, stored = cands < 0, cands >= 0
+        b_local = ranges(off[~cands[local]], lens[~cands[local]])
+        b_local_pair = np.repeat(pair[local], lens[~cands[local]])
+        ords = cands[stored]
+        starts, ends = self._sh_off.take(ords), self._sh_off.take(ords + 1)
+        b_stored = self._sh.take(ranges(starts, ends - starts))
+        b_stored_pair = np.repeat(pair[stored], ends - starts)
+        return jaccard_pairs(
+            sh[a_idx],
+            a_pair,
+            np.concatenate([sh[b_local], b_stored]),
+            np.concatenate([b_local_pair, b_stored_pair]),
+            len(rows),
+        )
+
+    def sketch(self, norm: pl.Series, rows: np.ndarray) -> Sketch:
+        """Shingles and band keys of some rows of a batch of `normalized` texts. Reads no index state: it may
+        run on another thread while the index takes the previous batch."""
+        sh, off = shingles(norm.gather(rows))
+        return Sketch(rows, sh, off, self._band_keys(sh, off))
 
     def add_batch(
         self, norm: pl.Series, alive: np.ndarray
@@ -213,51 +270,51 @@ class NearDupIndex:
         Returns (kept mask over the batch, [(row, matched kept ordinal, Jaccard)] for near duplicates).
         Kept posts get ordinals self.size, self.size + 1, ... in batch order.
         """
+        return self.add_sketched(self.sketch(norm, np.flatnonzero(alive)), alive)
+
+    def add_sketched(
+        self, sketch: Sketch, alive: np.ndarray
+    ) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+        """`add_batch` for a batch sketched beforehand; the alive rows must be among the sketched ones."""
         rows = np.flatnonzero(alive)
         kept = np.zeros(len(alive), dtype=bool)
         if not len(rows):
             return kept, []
-        sh, off = shingles(norm.gather(rows))
-        keys = self._band_keys(sh, off)
+        sh, off, keys = sketch.of(rows)
         n = len(rows)
         flat = keys.ravel()  # (row, band) order
         srt = np.argsort(flat, kind="stable")  # one sort serves lookup, in-batch groups and insertion
         fs, ls = flat[srt], srt // self.bands  # sorted keys and their rows; equal keys in row order
-        cands: dict[
-            int, set[int]
-        ] = {}  # local row -> candidate ordinals (>= 0) or earlier local rows (< 0: ~j)
-        for f, owners in self._runs.lookup(fs).items():
-            if fs[f]:
-                cands.setdefault(int(ls[f]), set()).update(owners)
+        # candidate pairs (row, candidate): a candidate is a kept ordinal (>= 0) or ~ an earlier row of the batch
+        needle, owner = self._runs.lookup(fs)  # the MAX_PER_KEY earliest kept posts of each band key
+        from_index = fs[needle] != 0
+        pair_rows, pair_cands = [ls[needle[from_index]]], [owner[from_index]]
         # within the batch: a row sharing a band key with earlier rows is compared with the MAX_PER_KEY earliest
         # of them (as across batches, where the index returns the earliest kept posts of a key)
         group_start = np.flatnonzero(np.r_[True, fs[1:] != fs[:-1]])
         start_of = np.repeat(group_start, np.diff(np.r_[group_start, len(fs)]))
-        for t in np.flatnonzero((start_of < np.arange(len(fs))) & (fs != 0)):
-            g = start_of[t]
-            for u in range(g, min(g + MAX_PER_KEY, t)):
-                cands.setdefault(int(ls[t]), set()).add(~int(ls[u]))
-        # only rows with candidates need a look, in batch order (an earlier row may drop out first)
+        later = np.flatnonzero((start_of < np.arange(len(fs))) & (fs != 0))
+        count = np.minimum(later - start_of[later], MAX_PER_KEY)
+        pair_rows.append(np.repeat(ls[later], count))
+        pair_cands.append(~ls[ranges(start_of[later], count)])
+        # each pair once, by row, then candidate
+        span = self.size + n + 1
+        code = np.unique(np.concatenate(pair_rows) * span + (np.concatenate(pair_cands) + n))
+        rows_of, cands_of = code // span, code % span - n
+        sims = self._pair_sims(sh, off, rows_of, cands_of)
         dropped = np.zeros(n, dtype=bool)
-        found: list[
-            tuple[int, int, float]
-        ] = []  # (local row, candidate: ordinal or ~earlier local row, Jaccard)
-        for j in sorted(cands):
-            mine = sh[off[j] : off[j + 1]]
-            best, best_sim = 0, 0.0
-            for c in sorted(cands[j]):
-                if c < 0 and dropped[~c]:
-                    continue  # that earlier row was dropped itself
-                other = sh[off[~c] : off[~c + 1]] if c < 0 else self._shingles_of(c)
-                sim = jaccard(mine, other)
-                if sim >= self.threshold and sim > best_sim:
-                    best, best_sim = c, sim
-            if best_sim > 0:
-                dropped[j] = True
-                found.append((j, best, best_sim))
+        best: dict[
+            int, tuple[int, float]
+        ] = {}  # local row -> (candidate: ordinal or ~earlier local row, Jaccard)
+        for j, c, sim in zip(rows_of.tolist(), cands_of.tolist(), sims.tolist(), strict=True):
+            if c < 0 and dropped[~c]:
+                continue  # that earlier row was dropped itself
+            if sim >= self.threshold and sim > best.get(j, (0, 0.0))[1]:
+                best[j] = (c, sim)
+                dropped[j] = True  # pairs come in row order: later rows see it
         ordinal = np.where(dropped, -1, self.size + np.cumsum(~dropped) - 1)
         nxt = self.size + int((~dropped).sum())
-        matches = [(int(rows[j]), int(ordinal[~c]) if c < 0 else c, sim) for j, c, sim in found]
+        matches = [(int(rows[j]), int(ordinal[~c]) if c < 0 else c, sim) for j, (c, sim) in best.items()]
         keep_local = ordinal >= 0
         kept[rows[keep_local]] = True
         # add the kept posts: shingles and band keys

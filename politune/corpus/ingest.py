@@ -1,10 +1,11 @@
 """Ingest: read every configured corpus, clean, deduplicate, and account for every row, in bounded memory.
 
-Readers hand over chunks of up to 50,000 rows; each chunk is cleaned and filtered with polars expressions
-and deduplicated (exact keys, then MinHash near duplicates) against everything kept so far, then written
-to a `Sink` (files for the stage, memory for tests). Memory holds one chunk plus the dedup state: a 64-bit
-key per kept post, its band keys and its shingle hashes (about 1 KB per kept post, measured: ~1 GB per
-million kept).
+Readers hand over chunks of up to 50,000 rows. A second thread reads each chunk, cleans and filters it with
+polars expressions and sketches it (MinHash), all without the dedup state, while the main thread
+deduplicates the chunk before it (exact keys, then near duplicates) against everything kept so far and
+writes it to a `Sink` (files for the stage, memory for tests). Memory holds two chunks plus the dedup state:
+a 64-bit key per kept post, its band keys and its shingle hashes (about 1 KB per kept post); given a spill
+folder, that state goes to disk once it passes a few hundred MB (politune.corpus.spill).
 
 Counts add up: rows_in = kept + sum(rejected.<reason>), per corpus and in total (checked before returning).
 Posts and rejects come out in input order, so the output is identical from run to run.
@@ -27,6 +28,7 @@ from tqdm import tqdm
 
 from politune.corpus.clean import (
     NearDupIndex,
+    Sketch,
     clean_series,
     dedup_keys,
     normalized,
@@ -35,7 +37,15 @@ from politune.corpus.clean import (
     word_counts,
 )
 from politune.corpus.packaged import read_packaged
-from politune.corpus.readers import RAW_KEEP, Chunk, Reject, read_politosphere, read_table, read_truthsocial
+from politune.corpus.readers import (
+    RAW_KEEP,
+    Chunk,
+    ReadAhead,
+    Reject,
+    read_politosphere,
+    read_table,
+    read_truthsocial,
+)
 from politune.corpus.spill import AppendArray, KeyRuns, spill_folder
 from politune.params import CorpusSpec, IngestParams
 from politune.records import Post
@@ -249,14 +259,17 @@ class _Deduper:
         for a in (self.entry_id, self.entry_near, self.near_ids):
             a.release()
 
-    def first_of(self, entry: int) -> str:
-        """How an exact duplicate names the post it repeats."""
-        first = f"{int(self.entry_id[entry]):016x}"
-        near = int(self.entry_near[entry])
-        if near < 0:
-            return first
-        # it was quarantined itself: say which kept post it resembles
-        return f"{first} (quarantined as a near duplicate of {int(self.near_ids[near]):016x})"
+    def first_of(self, entries: np.ndarray) -> list[str]:
+        """How exact duplicates name the posts they repeat (one name per entry)."""
+        first = self.entry_id.take(entries)
+        near = self.entry_near.take(entries)
+        resembles = np.zeros(len(entries), dtype=np.uint64)
+        resembles[near >= 0] = self.near_ids.take(near[near >= 0])
+        # an entry quarantined itself as a near duplicate: say which kept post it resembles
+        return [
+            f"{f:016x}" + (f" (quarantined as a near duplicate of {r:016x})" if n >= 0 else "")
+            for f, n, r in zip(first.tolist(), near.tolist(), resembles.tolist(), strict=True)
+        ]
 
     def exact_pass(self, keys: np.ndarray, alive: np.ndarray, ids: list[str]) -> tuple[np.ndarray, list[str]]:
         """Exact duplicates among the alive rows, in input order: against earlier chunks, then within this one.
@@ -264,23 +277,24 @@ class _Deduper:
         rows = np.flatnonzero(alive)
         ks = keys[rows].astype(np.uint64)
         order = np.argsort(ks, kind="stable")
-        earlier = self.exact.lookup(ks[order])  # sorted position -> [entry]
-        dup_rows: list[int] = []
-        details: list[str] = []
-        first_in_chunk: dict[int, int] = {}
-        seen_before = {int(order[f]): e[0] for f, e in earlier.items()}
-        for j, r in enumerate(rows.tolist()):
-            if j in seen_before:
-                dup_rows.append(r)
-                details.append(f"same text as post {self.first_of(seen_before[j])}")
-                continue
-            k = int(ks[j])
-            if k in first_in_chunk:
-                dup_rows.append(r)
-                details.append(f"same text as post {ids[first_in_chunk[k]]}")
-            else:
-                first_in_chunk[k] = r
-        return np.array(dup_rows, dtype=np.int64), details
+        found, entry = self.exact.lookup(ks[order])  # sorted positions -> the entry of an earlier chunk
+        earlier = np.full(len(rows), -1, dtype=np.int64)
+        earlier[order[found]] = entry
+        # within the chunk: a row whose key came earlier in the chunk repeats that first row
+        sorted_ks = ks[order]
+        group = np.ones(len(rows), dtype=bool)  # where a key's rows begin, in sorted order
+        group[1:] = sorted_ks[1:] != sorted_ks[:-1]
+        first = np.empty(
+            len(rows), dtype=np.int64
+        )  # the stable sort puts a key's first row first in its group
+        first[order] = order[np.flatnonzero(group)[np.cumsum(group) - 1]]
+        dup = np.flatnonzero((earlier >= 0) | (first != np.arange(len(rows))))
+        named = iter(self.first_of(earlier[dup][earlier[dup] >= 0]))
+        details = [
+            f"same text as post {next(named) if earlier[j] >= 0 else ids[rows[first[j]]]}"
+            for j in dup.tolist()
+        ]
+        return rows[dup], details
 
     def add_entries(
         self, keys: np.ndarray, rows: np.ndarray, id_nums: np.ndarray, near_of: dict[int, int]
@@ -352,50 +366,82 @@ def sample_keep(ids: list[str], fraction: float, seed: int) -> np.ndarray:
     return np.array(h, dtype=np.uint64) < np.uint64(int(fraction * 2**64 - 1))
 
 
+@dataclass
+class _Prepared:
+    """What a chunk needs before deduplication, computed without the dedup state (so on the read-ahead thread):
+    cleaned and normalized texts, filter verdicts, exact keys, post ids, and the MinHash sketch of the rows
+    that passed the filters."""
+
+    chunk: Chunk
+    cleaned: pl.Series
+    truncated: pl.Series
+    keys: np.ndarray
+    reason: list[Any]  # str, or None while the row passes (then detail is None too)
+    detail: list[Any]
+    alive: np.ndarray
+    ids: list[str]
+    id_nums: np.ndarray  # the post ids as integers (post_id: 16 hex digits)
+    sketch: Sketch | None
+
+
+def _prepare(chunk: Chunk, spec: CorpusSpec, p: IngestParams, near: NearDupIndex) -> _Prepared:
+    if not chunk.lines:
+        empty = pl.Series([], dtype=pl.String)
+        none = np.empty(0, np.uint64)
+        return _Prepared(chunk, empty, empty, none, [], [], np.zeros(0, bool), [], none, None)
+    cleaned = clean_series(chunk.texts)
+    truncated = cleaned.str.len_chars() > p.max_chars
+    cleaned = truncate(cleaned, p.max_chars)
+    norm = normalized(cleaned)
+    reason, detail = _filter_reasons(cleaned, norm, p)
+    reason_l, detail_l = reason.to_list(), detail.to_list()
+    alive = np.array([r is None for r in reason_l], dtype=bool)
+    ids = [post_id(chunk.corpus, rid) for rid in chunk.ids]
+    # a seeded sample of the posts that passed the filters, before deduplication (corpora.<name>.sample)
+    for i in np.flatnonzero(alive & ~sample_keep(ids, spec.sample, p.sample_seed)):
+        alive[i] = False
+        reason_l[i], detail_l[i] = (
+            "sampled_out",
+            f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample",
+        )
+    id_nums = np.frombuffer(bytes.fromhex("".join(ids)), dtype=">u8").astype(np.uint64)
+    keys = dedup_keys(norm).to_numpy()
+    sketch = near.sketch(norm, np.flatnonzero(alive))
+    return _Prepared(chunk, cleaned, truncated, keys, reason_l, detail_l, alive, ids, id_nums, sketch)
+
+
 def _process_chunk(
-    chunk: Chunk,
+    prep: _Prepared,
     spec: CorpusSpec,
-    p: IngestParams,
     dd: _Deduper,
     counts: Counter,
     sink: Sink,
     per_group: Counter | None = None,
 ) -> None:
+    chunk = prep.chunk
     rejects = list(chunk.rejects)
     counts["rows_in"] += chunk.rows_in
-    n = len(chunk.lines)
-    if n:
-        cleaned = clean_series(chunk.texts)
-        truncated = cleaned.str.len_chars() > p.max_chars
-        cleaned = truncate(cleaned, p.max_chars)
-        norm = normalized(cleaned)
-        reason, detail = _filter_reasons(cleaned, norm, p)
-        keys = dedup_keys(norm).to_numpy()
-        reason_l, detail_l = reason.to_list(), detail.to_list()
-        alive = np.array([r is None for r in reason_l], dtype=bool)
-        ids = [post_id(chunk.corpus, rid) for rid in chunk.ids]
-        # a seeded sample of the posts that passed the filters, before deduplication (corpora.<name>.sample)
-        for i in np.flatnonzero(alive & ~sample_keep(ids, spec.sample, p.sample_seed)):
-            alive[i] = False
-            reason_l[i], detail_l[i] = (
-                "sampled_out",
-                f"not in the corpora.{chunk.corpus}.sample={spec.sample} sample",
-            )
+    if prep.sketch is not None:
+        cleaned, truncated, keys, ids, id_nums = (
+            prep.cleaned,
+            prep.truncated,
+            prep.keys,
+            prep.ids,
+            prep.id_nums,
+        )
+        reason_l, detail_l, alive = prep.reason, prep.detail, prep.alive
         # exact duplicates, in input order: against earlier chunks, then within this one
         dup_rows, dup_details = dd.exact_pass(keys, alive, ids)
         for r, d in zip(dup_rows.tolist(), dup_details, strict=True):
             alive[r] = False
             reason_l[r], detail_l[r] = "duplicate", d
         firsts = np.flatnonzero(alive)  # each the first post of its exact key
-        kept, matches = dd.near.add_batch(norm, alive)
+        kept, matches = dd.near.add_sketched(prep.sketch, alive)
         kept_rows = np.flatnonzero(kept)
-        id_nums = np.array([int(i, 16) for i in ids], dtype=np.uint64)  # 16 hex digits each (post_id)
         dd.near_ids.extend(id_nums[kept_rows])
-        for row, ordinal, sim in matches:
-            reason_l[row], detail_l[row] = (
-                "near_duplicate",
-                f"Jaccard {sim:.2f} with post {int(dd.near_ids[ordinal]):016x}",
-            )
+        resembled = dd.near_ids.take(np.array([ordinal for _, ordinal, _ in matches], dtype=np.int64))
+        for (row, _, sim), other in zip(matches, resembled.tolist(), strict=True):
+            reason_l[row], detail_l[row] = "near_duplicate", f"Jaccard {sim:.2f} with post {other:016x}"
         dd.add_entries(keys, firsts, id_nums, {row: ordinal for row, ordinal, _ in matches})
         dd.release()
         for i in np.flatnonzero(~kept):
@@ -472,9 +518,15 @@ def _ingest(
         file_rows: Counter = Counter()
         file_bad: Counter = Counter()
         first_bad: dict[str, list[int]] = defaultdict(list)
-        with tqdm(desc=f"ingest {name}", unit=" rows", mininterval=2, unit_scale=True) as bar:
-            for chunk in iter_corpus(name, spec, p, root):
-                _process_chunk(chunk, spec, p, dd, counts, sink, groups[name])
+        # the next chunk is read, cleaned and sketched on a second thread while this one is deduplicated
+        chunks = iter_corpus(name, spec, p, root)
+        with (
+            tqdm(desc=f"ingest {name}", unit=" rows", mininterval=2, unit_scale=True) as bar,
+            ReadAhead(_prepare(c, spec, p, dd.near) for c in chunks) as preps,
+        ):
+            for prep in preps:
+                chunk = prep.chunk
+                _process_chunk(prep, spec, dd, counts, sink, groups[name])
                 bar.update(chunk.rows_in)
                 bar.set_postfix(kept=counts["kept"], refresh=False)
                 f = chunk.source_file

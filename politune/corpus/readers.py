@@ -26,7 +26,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import orjson
 
@@ -112,35 +112,69 @@ BLOCK = 4 << 20  # bytes read (and decompressed) at a time
 def _blocks(stream: IO[bytes], threaded: bool) -> Iterator[bytes]:
     """Blocks of the stream; with `threaded`, a second thread reads ahead (bz2 and zstd release the GIL while
     decompressing, so decompression runs on the second core beside parsing)."""
+    blocks = iter(lambda: stream.read(BLOCK), b"")
     if not threaded:
-        while block := stream.read(BLOCK):
-            yield block
+        yield from blocks
         return
-    q: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=4)
-    stop = threading.Event()
+    with ReadAhead(blocks, depth=4) as ahead:
+        yield from ahead
 
-    def work() -> None:
+
+T = TypeVar("T")
+
+
+class ReadAhead(Iterator[T]):
+    """The items of `items`, produced by a second thread up to `depth` ahead of the consumer; an exception in
+    the producer is raised in the consumer, at the item where it happened. Pays where either side spends its
+    time outside the GIL (decompression, polars, numpy). Use it in a `with` block: leaving the block early (an
+    error, Ctrl-C) stops the producer at its next item."""
+
+    def __init__(self, items: Iterator[T], depth: int = 1):
+        self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._work, args=(items,), daemon=True, name="politune-read-ahead"
+        )
+        self._thread.start()
+
+    def _work(self, items: Iterator[T]) -> None:
         try:
-            while not stop.is_set() and (block := stream.read(BLOCK)):
-                q.put(block)
-            q.put(None)
-        except BaseException as e:  # handed to the reading thread, which raises it
-            q.put(e)
+            for item in items:
+                if not self._put(("item", item)):
+                    return
+            self._put(("end", None))
+        except BaseException as e:  # handed to the consuming thread, which raises it
+            self._put(("error", e))
 
-    t = threading.Thread(target=work, daemon=True, name="politune-read-ahead")
-    t.start()
-    try:
-        while (item := q.get()) is not None:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while t.is_alive():  # unblock a producer waiting on a full queue
+    def _put(self, entry: tuple[str, Any]) -> bool:
+        """Queue an entry, unless the consumer stopped first (then False)."""
+        while not self._stop.is_set():
             try:
-                q.get_nowait()
-            except queue.Empty:
-                t.join(0.05)
+                self._q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __next__(self) -> T:
+        kind, item = self._q.get()
+        if kind == "end":
+            self._q.put(("end", None))  # stays exhausted
+            raise StopIteration
+        if kind == "error":
+            raise item
+        return item
+
+    def close(self) -> None:
+        """Stop the producer; wait for it a little (it finishes the item in hand), not forever."""
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> ReadAhead[T]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _lines(stream: IO[bytes], threaded: bool = False) -> Iterator[tuple[int, bytes]]:

@@ -352,3 +352,62 @@ def test_paged_search_and_filter_agree_with_numpy() -> None:
     bloom.add(big)
     assert bloom.may_contain(big).all()
     assert bloom.may_contain(rng.integers(0, 2**63, 20_000, dtype=np.uint64)).mean() < 0.01
+
+
+def test_bulk_jaccard_and_ranges_match_their_definitions() -> None:
+    """jaccard_pairs equals |A & B| / |A | B| over Python sets for every pair (repeats count once, two empty
+    sets give 1.0), and `ranges` equals concatenated aranges."""
+    from politune.corpus.clean import jaccard_pairs
+    from politune.corpus.spill import ranges
+
+    rng = np.random.default_rng(1)
+    sets_a = [rng.integers(0, 30, rng.integers(0, 12)).astype(np.uint32) for _ in range(200)]
+    sets_b = [rng.integers(0, 30, rng.integers(0, 12)).astype(np.uint32) for _ in range(200)]
+    sets_a[0] = sets_b[0] = np.empty(0, dtype=np.uint32)
+    got = jaccard_pairs(
+        np.concatenate(sets_a),
+        np.repeat(np.arange(200), [len(a) for a in sets_a]),
+        np.concatenate(sets_b),
+        np.repeat(np.arange(200), [len(b) for b in sets_b]),
+        200,
+    )
+    for a, b, g in zip(sets_a, sets_b, got, strict=True):
+        sa, sb = set(a.tolist()), set(b.tolist())
+        assert g == (len(sa & sb) / len(sa | sb) if sa | sb else 1.0)
+    starts, lens = np.array([5, 0, 9, 2]), np.array([3, 0, 1, 2])
+    assert ranges(starts, lens).tolist() == [5, 6, 7, 9, 2, 3]
+
+
+@pytest.mark.parametrize("spill", [False, True])
+def test_exact_copy_of_a_near_duplicate_names_both_posts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spill: bool
+) -> None:
+    """A post repeating (exactly) a post quarantined as a near duplicate names that post and the kept post it
+    resembles, from a later chunk, with the state in memory or spilled to disk."""
+    from politune.corpus import readers
+    from politune.corpus import spill as spill_mod
+    from politune.corpus.ingest import post_id
+
+    words = "the council voted to fund a new light rail line across the river next spring after a long debate"
+    near = words.replace("debate", "hearing")  # the last word: one shingle of 18 differs
+    texts = [words, near, near.upper() + "!", "an unrelated post about wheat prices in the northern plains"]
+    (tmp_path / "p.jsonl").write_text(
+        "".join(json.dumps({"id": f"r{i}", "text": t}) + "\n" for i, t in enumerate(texts))
+    )
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 1)
+    if spill:
+        monkeypatch.setattr(spill_mod, "SPILL_BYTES", 8)
+        monkeypatch.setattr(spill_mod, "SPILL_KEYS", 4)
+    spec = {"p": CorpusSpec(format="jsonl", path="p.jsonl", side="left", id_column="id")}
+    res = ingest(
+        spec,
+        IngestParams(min_chars=1, min_words=0),
+        root=str(tmp_path),
+        spill_dir=tmp_path / "s" if spill else None,
+    )
+    assert [p["source_id"] for p in res.posts] == ["r0", "r3"]
+    assert res.rejects["near_duplicate"][0]["line"] == 2
+    (dup,) = res.rejects["duplicate"]
+    assert dup["detail"] == (
+        f"same text as post {post_id('p', 'r1')} (quarantined as a near duplicate of {post_id('p', 'r0')})"
+    )
