@@ -172,9 +172,11 @@ class Sketch:
 
     def of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(shingles, offsets, band keys) of some of the sketched rows (sorted)."""
+        pos = np.minimum(np.searchsorted(self.rows, rows), max(len(self.rows) - 1, 0))
+        if not np.array_equal(self.rows[pos] if len(self.rows) else self.rows, rows):
+            raise ValueError("Sketch.of: rows that were not sketched")
         if len(rows) == len(self.rows):
             return self.sh, self.off, self.keys
-        pos = np.searchsorted(self.rows, rows)
         lens = (self.off[1:] - self.off[:-1])[pos]
         return self.sh[ranges(self.off[pos], lens)], np.r_[0, np.cumsum(lens)], self.keys[pos]
 

@@ -3,7 +3,8 @@
 Readers hand over chunks of up to 50,000 rows. A second thread reads each chunk, cleans and filters it with
 polars expressions and sketches it (MinHash), all without the dedup state, while the main thread
 deduplicates the chunk before it (exact keys, then near duplicates) against everything kept so far and
-writes it to a `Sink` (files for the stage, memory for tests). Memory holds two chunks plus the dedup state:
+writes it to a `Sink` (files for the stage, memory for tests). Memory holds up to three chunks (one being
+deduplicated, one queued, one being read) plus the dedup state:
 a 64-bit key per kept post, its band keys and its shingle hashes (about 1 KB per kept post); given a spill
 folder, that state goes to disk once it passes a few hundred MB (politune.corpus.spill).
 
@@ -518,11 +519,11 @@ def _ingest(
         file_rows: Counter = Counter()
         file_bad: Counter = Counter()
         first_bad: dict[str, list[int]] = defaultdict(list)
-        # the next chunk is read, cleaned and sketched on a second thread while this one is deduplicated
-        chunks = iter_corpus(name, spec, p, root)
+        # the next chunk is read, cleaned and sketched on a second thread while this one is deduplicated (the
+        # reader is not bound to a name here: the read-ahead thread closes it, files and all, when it stops)
         with (
             tqdm(desc=f"ingest {name}", unit=" rows", mininterval=2, unit_scale=True) as bar,
-            ReadAhead(_prepare(c, spec, p, dd.near) for c in chunks) as preps,
+            ReadAhead(_prepare(c, spec, p, dd.near) for c in iter_corpus(name, spec, p, root)) as preps,
         ):
             for prep in preps:
                 chunk = prep.chunk

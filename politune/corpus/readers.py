@@ -124,14 +124,16 @@ T = TypeVar("T")
 
 
 class ReadAhead(Iterator[T]):
-    """The items of `items`, produced by a second thread up to `depth` ahead of the consumer; an exception in
-    the producer is raised in the consumer, at the item where it happened. Pays where either side spends its
-    time outside the GIL (decompression, polars, numpy). Use it in a `with` block: leaving the block early (an
-    error, Ctrl-C) stops the producer at its next item."""
+    """The items of `items`, produced by a second thread ahead of the consumer (`depth` queued, one more in
+    hand); an exception in the producer is raised in the consumer, at the item where it happened. Pays where
+    either side spends its time outside the GIL (decompression, polars, numpy). Use it in a `with` block:
+    leaving the block early (an error, Ctrl-C) stops the producer at its next item and waits for it, and the
+    producer closes `items` (its files, its own read-ahead threads) before it ends."""
 
     def __init__(self, items: Iterator[T], depth: int = 1):
         self._q: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
+        self._over = False  # the consumer saw the end or an error, or closed
         self._thread = threading.Thread(
             target=self._work, args=(items,), daemon=True, name="politune-read-ahead"
         )
@@ -145,6 +147,10 @@ class ReadAhead(Iterator[T]):
             self._put(("end", None))
         except BaseException as e:  # handed to the consuming thread, which raises it
             self._put(("error", e))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
     def _put(self, entry: tuple[str, Any]) -> bool:
         """Queue an entry, unless the consumer stopped first (then False)."""
@@ -157,18 +163,21 @@ class ReadAhead(Iterator[T]):
         return False
 
     def __next__(self) -> T:
-        kind, item = self._q.get()
-        if kind == "end":
-            self._q.put(("end", None))  # stays exhausted
+        if self._over:
             raise StopIteration
+        kind, item = self._q.get()
+        if kind == "item":
+            return item
+        self._over = True
         if kind == "error":
             raise item
-        return item
+        raise StopIteration
 
     def close(self) -> None:
-        """Stop the producer; wait for it a little (it finishes the item in hand), not forever."""
+        """Stop the producer and wait until it has let go of `items` (it finishes the item in hand first)."""
+        self._over = True
         self._stop.set()
-        self._thread.join(timeout=10)
+        self._thread.join()
 
     def __enter__(self) -> ReadAhead[T]:
         return self

@@ -74,7 +74,8 @@ class Bloom:
     _C = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, bits: int):
-        self.shift = np.uint64(64 - (bits.bit_length() - 1 - 6))  # bits is a power of two, 64 per word
+        assert bits >= 64 and bits & (bits - 1) == 0, "a power of two, one word at least"
+        self.shift = np.uint64(64 - (bits.bit_length() - 1 - 6))  # 64 bits per word
         self.words = np.zeros(bits // 64, dtype=np.uint64)
 
     def _probes(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

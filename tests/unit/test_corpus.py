@@ -5,6 +5,7 @@ from __future__ import annotations
 import bz2
 import json
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -411,3 +412,37 @@ def test_exact_copy_of_a_near_duplicate_names_both_posts(
     assert dup["detail"] == (
         f"same text as post {post_id('p', 'r1')} (quarantined as a near duplicate of {post_id('p', 'r0')})"
     )
+
+
+def test_read_ahead_stops_and_closes_its_source() -> None:
+    """ReadAhead gives the items in order; a producer's error reaches the consumer once; leaving the `with`
+    block early stops the thread and closes the source (its files), with no reference left to it."""
+    import threading
+
+    from politune.corpus.readers import ReadAhead
+
+    closed: list[str] = []
+
+    def source(n: int, fail_at: int | None = None) -> Iterator[int]:
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise ValueError(f"bad item {i}")
+                yield i
+        finally:
+            closed.append("closed")
+
+    with ReadAhead(source(50)) as ahead:
+        assert list(ahead) == list(range(50))
+        assert next(ahead, None) is None  # stays exhausted
+    assert closed == ["closed"]
+    with ReadAhead(source(50, fail_at=3)) as ahead:
+        assert [next(ahead) for _ in range(3)] == [0, 1, 2]
+        with pytest.raises(ValueError, match="bad item 3"):
+            next(ahead)
+        assert next(ahead, None) is None
+    with pytest.raises(RuntimeError, match="consumer failed"), ReadAhead(source(10**9), depth=2) as ahead:
+        next(ahead)
+        raise RuntimeError("consumer failed")
+    assert closed == ["closed"] * 3  # the endless source was closed by the producer when it stopped
+    assert not any(t.name == "politune-read-ahead" for t in threading.enumerate())
