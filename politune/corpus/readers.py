@@ -23,7 +23,8 @@ import json
 import queue
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, TypeVar
@@ -109,7 +110,7 @@ class _Chunker:
 BLOCK = 4 << 20  # bytes read (and decompressed) at a time
 
 
-def _blocks(stream: IO[bytes], threaded: bool) -> Iterator[bytes]:
+def _blocks(stream: IO[bytes], threaded: bool) -> Generator[bytes, None, None]:
     """Blocks of the stream; with `threaded`, a second thread reads ahead (bz2 and zstd release the GIL while
     decompressing, so decompression runs on the second core beside parsing)."""
     blocks = iter(lambda: stream.read(BLOCK), b"")
@@ -186,18 +187,19 @@ class ReadAhead(Iterator[T]):
         self.close()
 
 
-def _lines(stream: IO[bytes], threaded: bool = False) -> Iterator[tuple[int, bytes]]:
+def _lines(stream: IO[bytes], threaded: bool = False) -> Generator[tuple[int, bytes], None, None]:
     """(line number from 1, bytes without BOM and CR/LF); a last line without a newline counts too."""
     n = 0
     rest = b""
-    for block in _blocks(stream, threaded):
-        parts = (rest + block).split(b"\n") if rest else block.split(b"\n")
-        rest = parts.pop()
-        for b in parts:
-            n += 1
-            if n == 1 and b.startswith(b"\xef\xbb\xbf"):
-                b = b[3:]
-            yield n, b[:-1] if b.endswith(b"\r") else b
+    with closing(_blocks(stream, threaded)) as blocks:  # closed (its thread stopped) when the lines are
+        for block in blocks:
+            parts = (rest + block).split(b"\n") if rest else block.split(b"\n")
+            rest = parts.pop()
+            for b in parts:
+                n += 1
+                if n == 1 and b.startswith(b"\xef\xbb\xbf"):
+                    b = b[3:]
+                yield n, b[:-1] if b.endswith(b"\r") else b
     if rest:
         n += 1
         if n == 1 and rest.startswith(b"\xef\xbb\xbf"):
@@ -331,8 +333,12 @@ def _json_records(ch: _Chunker, path: Path, text_key: str) -> Iterator[tuple[int
     """Yield (line, record, text) for usable lines, or None when the current chunk is full (take it);
     rejects go into the current chunk. A corrupt compressed file stops with an error naming it."""
     try:
-        with _open_compressed(path) as f:
-            for n, b in _lines(f, threaded=path.suffix in (".bz2", ".zst")):
+        # the lines (and their read-ahead thread) are closed before the file: no thread reads a closed stream
+        with (
+            _open_compressed(path) as f,
+            closing(_lines(f, threaded=path.suffix in (".bz2", ".zst"))) as lines,
+        ):
+            for n, b in lines:
                 if ch.full():
                     yield None
                 c = ch.chunk

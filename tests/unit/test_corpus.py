@@ -446,3 +446,36 @@ def test_read_ahead_stops_and_closes_its_source() -> None:
         raise RuntimeError("consumer failed")
     assert closed == ["closed"] * 3  # the endless source was closed by the producer when it stopped
     assert not any(t.name == "politune-read-ahead" for t in threading.enumerate())
+
+
+def test_stopping_early_in_a_compressed_file_stops_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing a reader mid-file (an error downstream, Ctrl-C) stops the decompressing thread before the file
+    is closed, so no thread reads a closed stream and none is left behind."""
+    import threading
+
+    from politune.corpus import readers
+
+    monkeypatch.setattr(readers, "BLOCK", 64)  # many blocks: the thread is mid-file when the reader stops
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 10)
+    lines = "".join(
+        json.dumps({"id": i, "text": f"post number {i} about the budget"}) + "\n" for i in range(2000)
+    )
+    (tmp_path / "p.jsonl.bz2").write_bytes(bz2.compress(lines.encode()))
+    threads_at_close: list[bool] = []
+
+    def reading() -> bool:
+        return any(t.name == "politune-read-ahead" and t.is_alive() for t in threading.enumerate())
+
+    class Watched(bz2.BZ2File):
+        def close(self) -> None:
+            threads_at_close.append(reading())
+            super().close()
+
+    monkeypatch.setattr(readers, "_open_compressed", lambda path: Watched(path, "rb"))
+    chunks = readers.read_table("p", tmp_path / "p.jsonl.bz2", "jsonl", "text", "id")
+    assert len(next(chunks).lines) == 10
+    assert reading()
+    chunks.close()  # type: ignore[attr-defined]  # a generator
+    assert threads_at_close == [False] and not reading()
