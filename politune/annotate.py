@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from politune.agreement import LABEL_NAMES, predicted_label
 from politune.llm.base import Backend, JsonBackend, JsonReply, Messages, normalize
 from politune.records import Annotation, Post
+
+log = logging.getLogger(__name__)
 
 PROMPT_VERSION = "annotate-v2"
 # Each label is a whole answer sentence; its log-probability is calibrated by subtracting the same
@@ -82,18 +85,39 @@ def annotate_posts(
     return out
 
 
-def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) -> tuple[list[int], int]:
-    """(post indices ordered by prompt length, token prefix shared by every prompt).
+# posts that start in every way a post can (letter, space, line break, digit, markup): the prompt tokens they all
+# share are the template's own, which no post's text can change
+PROBE_POSTS = ("alpha", " Beta", "\nGamma", "9 delta", "<epsilon", "“zeta”", "N/A")
 
-    Scoring posts in this order, in chunks that are multiples of the batch size, with this fixed shared prefix
-    runs exactly the batches that one call over all posts runs; bfloat16 scores depend on batch shapes, so
-    this makes a chunked (and a resumed) run give the same numbers as an uninterrupted one.
-    """
+
+def template_prefix_len(tokenizer: Any, max_chars: int) -> int:
+    """The number of prompt tokens that come from the template alone (chat template, instructions, up to the
+    post): the common prefix of the prompts for PROBE_POSTS. It depends on the tokenizer and the template, not on
+    the posts being scored, so every post set shares the same prefix pass."""
     from politune.llm.transformers_backend import _common_prefix_len, render_chat
+
+    return _common_prefix_len([render_chat(tokenizer, build_prompt(t, max_chars)) for t in PROBE_POSTS])
+
+
+def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) -> tuple[list[int], int]:
+    """(post indices ordered by prompt length, the template's token prefix, shared by every prompt).
+
+    The transformers annotator scores batch-invariantly (politune.llm.invariant): a post's scores do not depend
+    on the other posts, the chunking, the batch size or a warm cache. The length order puts posts of one
+    prompt length together, so its same-length batches are full.
+    """
+    from politune.llm.transformers_backend import render_chat
 
     rendered = [render_chat(tokenizer, build_prompt(p["text"], max_chars)) for p in posts]
     order = sorted(range(len(posts)), key=lambda i: len(rendered[i]))
-    return order, _common_prefix_len(rendered)
+    shared = template_prefix_len(tokenizer, max_chars)
+    head = render_chat(tokenizer, build_prompt(PROBE_POSTS[0], max_chars))[:shared]
+    odd = [i for i, r in enumerate(rendered) if r[:shared] != head or len(r) <= shared]
+    if odd:  # the backend then shares a shorter prefix: still correct, but scores depend on the post set
+        log.warning(
+            "annotate: %d prompts do not start with the template's tokens (post %d)", len(odd), odd[0]
+        )
+    return order, shared
 
 
 def invalid_reason(ann: dict[str, Any]) -> str | None:

@@ -55,8 +55,9 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
     """(work on a chunk of posts, the order to process posts in, the cache context hash) for annotate.backend.
 
     The model (or server client) is built on the first call of the worker, so a run that finds every post
-    cached loads nothing. The transformers backend scores posts ordered by prompt length with a shared prefix
-    fixed over all `posts` (scoring_plan: chunked runs equal one uninterrupted run); the generative backends
+    cached loads nothing. The transformers backend scores each post batch-invariantly, its prompt after the
+    template's prefix (scoring_plan): a post's scores are the same in any post set, chunk or cache state; the
+    generative backends
     (vllm, openai) take posts in their order, and their worker carries the backend's `stats` (retries,
     errors, truncations) once it has run.
     """
@@ -77,7 +78,9 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
             weights=weights,
             dtype=resolve_dtype(spec.infer_dtype),
             backend=a.backend,
-            batch_size=a.batch_size,
+            # batch-invariant scores (politune.llm.invariant): the batch size and the other posts change nothing,
+            # so they are not in the key; rows cached before it (batch-dependent) are not reused
+            scoring="batch-invariant-v1",
             schema=SCHEMA_VERSION,
         )
         tok = load_tokenizer(base)
@@ -92,9 +95,10 @@ def make_worker(p: Params, posts: list[dict[str, Any]]) -> tuple[Worker, list[in
                     model_id=a.model,
                     batch_size=a.batch_size,
                     progress=False,
+                    shared_prefix_len=shared,
+                    batch_invariant=True,
                 )
-                state["prior"] = label_prior(backend, a.max_post_chars)  # one prompt: its own prefix
-                backend.shared_prefix_len = shared  # type: ignore[attr-defined]
+                state["prior"] = label_prior(backend, a.max_post_chars)
                 state["backend"] = backend
             scored = annotate_posts(
                 state["backend"], [Post(text=x["text"]) for x in chunk], a.max_post_chars, state["prior"]

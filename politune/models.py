@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from politune.embedded import EMBEDDED
+from politune.numerics import cpu_description  # noqa: F401  (re-exported: scripts, docs)
 
 log = logging.getLogger(__name__)
 
@@ -51,26 +52,6 @@ def cpu_has_native_bf16() -> bool:
     except OSError:
         return False
     return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
-
-
-def cpu_description() -> str:
-    """'<model name>, <kind>, <n> logical CPUs' from /proc/cpuinfo; kind = AMX/AVX-512 BF16, AVX-512, AVX2 or no
-    AVX2 (what decides the speed of training and scoring here, docs/speed.md)."""
-    import platform
-
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return platform.processor() or "unknown CPU"
-    lines = info.splitlines()
-    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
-    kind = (
-        "AMX/AVX-512 BF16"
-        if "amx_bf16" in flags or "avx512_bf16" in flags
-        else ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
-    )
-    return f"{name}, {kind}, {sum(line.startswith('processor') for line in lines)} logical CPUs"
 
 
 def resolve_dtype(name: str) -> str:

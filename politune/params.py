@@ -53,9 +53,10 @@ _Measure = Literal["likert", "paired", "openended"]
 
 class ModelSpec(_Section):
     source: str = Field(min_length=1)
+    # float32 by default: the same numbers on any CPU kind that computes the same bits (docs/reliability.md);
     # auto = bfloat16 where the hardware computes it natively (GPU, or a CPU with AVX-512 BF16/AMX), else float32
-    train_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
-    infer_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    train_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "float32"
+    infer_dtype: Literal["auto", "float32", "bfloat16", "float16"] = "float32"
 
 
 class IdeologySpec(_Section):

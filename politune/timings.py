@@ -1,5 +1,7 @@
-"""Metrics and timings kept apart: times and rates vary run to run, so they go to timings/ (a plain output), and
-the metrics that `dvc metrics diff` compares hold science only."""
+"""Metrics and timings kept apart: times and rates vary run to run, so they go to timings/ (a local run log, in
+neither git nor DVC), and the metrics that `dvc metrics diff` compares hold science only. Each timings file also
+records the run's environment (politune.numerics.environment: dtype, CPU and vector extensions, torch version and
+kernels), what to read first when two runs of the same inputs differ."""
 
 from __future__ import annotations
 
@@ -35,8 +37,17 @@ def timings_path(metrics_path: str | Path) -> Path:
 
 
 def write_metrics(path: str | Path, metrics: dict[str, Any], started: float) -> None:
-    """The metrics to `path`; their timings (wall_seconds since `started` and every `*seconds*` key) to
-    timings/."""
+    """The metrics to `path`; their timings (wall_seconds since `started` and every `*seconds*` key) and the
+    environment (with the metrics' `dtype`, if they name one) to timings/."""
+    from politune.numerics import environment
+
     science, timings = split_timings(metrics)
     write_json(path, science)
-    write_json(timings_path(path), {**timings, "wall_seconds": round(time.time() - started, 1)})
+    write_json(
+        timings_path(path),
+        {
+            **timings,
+            "wall_seconds": round(time.time() - started, 1),
+            "environment": environment(metrics.get("dtype")),
+        },
+    )

@@ -26,6 +26,7 @@ from politune.annotator import (
     validate,
 )
 from politune.io import read_jsonl, write_jsonl
+from politune.models import resolve_dtype
 from politune.rowcache import RowCache
 from stages._common import PARAMS_OPTION, get_params, stage, write_metrics
 
@@ -71,9 +72,11 @@ def main(params_path: str) -> None:
     write_jsonl("data/interim/gold_annotations.jsonl", gold_rows)
     write_jsonl(QUARANTINE, invalid)
     write_jsonl("data/interim/annotations.jsonl", ann)
+    # the dtype the annotator computed in (not known for a server someone else runs: annotate.backend openai)
+    dtype = resolve_dtype(p.models[a.model].infer_dtype) if a.backend != "openai" else None
     write_metrics(
         "metrics/annotate.json",
-        annotate_metrics(a, posts, values, ann, invalid, counts, secs, validation, work),
+        {**annotate_metrics(a, posts, values, ann, invalid, counts, secs, validation, work), "dtype": dtype},
         t0,
     )
 

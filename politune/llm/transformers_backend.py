@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 from collections import Counter
+from contextlib import nullcontext
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ import torch
 from tqdm import tqdm
 
 from politune.llm.base import Messages
+from politune.llm.invariant import batch_invariant_linears, equal_length_batches, tiling_holds
 
 log = logging.getLogger(__name__)
 MIN_SHARED_PREFIX = 2  # tokens; shorter common prefixes are not worth a separate pass
@@ -53,6 +55,7 @@ class TransformersBackend:
         share_prefix: bool = True,
         shared_prefix_len: int | None = None,
         generate_batch_size: int | None = None,
+        batch_invariant: bool = False,
     ):
         self.model = model
         self.tok = tokenizer
@@ -67,6 +70,10 @@ class TransformersBackend:
         # fix the shared-prefix length (e.g. the one common to a whole corpus) so that scoring the corpus in
         # chunks runs exactly the batches one call would: bfloat16 results depend on the batch shapes
         self.shared_prefix_len = shared_prefix_len
+        # batch-invariant scoring (politune.llm.invariant): each prompt's scores do not depend on the batch it ran
+        # in (same-length batches, fixed-size matrix products); the annotator uses it, so a passage's relevance
+        # is the same in any post set, batch size or cache state
+        self.batch_invariant = batch_invariant
 
     @property
     def pad_id(self) -> int:
@@ -175,66 +182,90 @@ class TransformersBackend:
             ).past_key_values
         else:
             common = 0
-        for start in tqdm(
-            range(0, len(rendered), self.batch_size),
-            desc=f"score {self.model_id}",
-            disable=not self.progress,
-            mininterval=2,
-        ):
-            batch = rendered[start : start + self.batch_size]
-            opts = [
-                o for r in rows[start : start + len(batch)] for o in r
-            ]  # row i*k + j = prompt i, option j
-            b = len(batch)
-            # [shared prefix][left padding][own tokens]: padding in the middle is masked out
-            ids, own_mask = self._left_pad([r[common:] for r in batch])
-            mask = torch.cat([torch.ones((b, common), dtype=torch.long), own_mask], dim=1)
-            pos = common + (own_mask.cumsum(-1) - 1).clamp(min=0)
-            cache = None
-            if prefix_cache is not None:
-                cache = copy.deepcopy(prefix_cache)
-                cache.batch_repeat_interleave(b)
-            out = self.model(
-                input_ids=ids.to(device),
-                attention_mask=mask.to(device),
-                position_ids=pos.to(device),
+        tiled = self.batch_invariant and tiling_holds(self.model)
+        if tiled:
+            batches = equal_length_batches([len(r) for r in rendered], self.batch_size)
+        elif self.batch_invariant:  # one prompt a pass: its shapes are its own, so its bits are too (slower)
+            log.warning("batch-invariant tiling does not hold on this machine: scoring one prompt at a time")
+            batches = [[i] for i in range(len(rendered))]
+        else:
+            batches = [
+                list(range(s, min(s + self.batch_size, len(rendered))))
+                for s in range(0, len(rendered), self.batch_size)
+            ]
+        with batch_invariant_linears(self.model) if tiled else nullcontext():
+            for idx in tqdm(batches, desc=f"score {self.model_id}", disable=not self.progress, mininterval=2):
+                result[idx] = self._score_batch(
+                    [rendered[i] for i in idx],
+                    [o for i in idx for o in rows[i]],
+                    k,
+                    rest,
+                    common,
+                    prefix_cache,
+                )
+        return result
+
+    def _score_batch(
+        self,
+        batch: list[list[int]],
+        opts: list[list[int]],
+        k: int,
+        rest: int,
+        common: int,
+        prefix_cache: Any,
+    ) -> np.ndarray:
+        """One batch of `_shared_prefix`: (b, k) summed log-probs of each prompt's k options (opts: row i*k + j =
+        prompt i, option j)."""
+        device = next(self.model.parameters()).device
+        b = len(batch)
+        # [shared prefix][left padding][own tokens]: padding in the middle is masked out
+        ids, own_mask = self._left_pad([r[common:] for r in batch])
+        mask = torch.cat([torch.ones((b, common), dtype=torch.long), own_mask], dim=1)
+        pos = common + (own_mask.cumsum(-1) - 1).clamp(min=0)
+        cache = None
+        if prefix_cache is not None:
+            cache = copy.deepcopy(prefix_cache)
+            cache.batch_repeat_interleave(b)
+        out = self.model(
+            input_ids=ids.to(device),
+            attention_mask=mask.to(device),
+            position_ids=pos.to(device),
+            past_key_values=cache,
+            use_cache=True,
+            logits_to_keep=1,
+        )
+        first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
+        score = first.gather(1, torch.tensor([o[0] for o in opts]).view(b, k))  # (b, k)
+        if rest > 0:
+            # each option's tokens after its first one, right-padded: inputs and targets, (b * k, rest)
+            cont = torch.full((b * k, rest), self.pad_id, dtype=torch.long)
+            targets = torch.zeros((b * k, rest), dtype=torch.long)
+            tgt_mask = torch.zeros((b * k, rest), dtype=torch.bool)
+            for j, o in enumerate(opts):
+                cont[j, : len(o) - 1] = torch.tensor(o[:-1], dtype=torch.long)
+                targets[j, : len(o) - 1] = torch.tensor(o[1:], dtype=torch.long)
+                tgt_mask[j, : len(o) - 1] = True
+            cache = out.past_key_values
+            cache.batch_repeat_interleave(k)
+            m2 = torch.cat(
+                [mask.repeat_interleave(k, dim=0), torch.ones((b * k, rest), dtype=torch.long)], dim=1
+            )
+            pos2 = pos[:, -1:].repeat_interleave(k, dim=0) + torch.arange(1, rest + 1)
+            out2 = self.model(
+                input_ids=cont.to(device),
+                attention_mask=m2.to(device),
+                position_ids=pos2.to(device),
                 past_key_values=cache,
                 use_cache=True,
-                logits_to_keep=1,
             )
-            first = torch.log_softmax(out.logits[:, -1].float(), dim=-1).cpu()
-            score = first.gather(1, torch.tensor([o[0] for o in opts]).view(b, k))  # (b, k)
-            if rest > 0:
-                # each option's tokens after its first one, right-padded: inputs and targets, (b * k, rest)
-                cont = torch.full((b * k, rest), self.pad_id, dtype=torch.long)
-                targets = torch.zeros((b * k, rest), dtype=torch.long)
-                tgt_mask = torch.zeros((b * k, rest), dtype=torch.bool)
-                for j, o in enumerate(opts):
-                    cont[j, : len(o) - 1] = torch.tensor(o[:-1], dtype=torch.long)
-                    targets[j, : len(o) - 1] = torch.tensor(o[1:], dtype=torch.long)
-                    tgt_mask[j, : len(o) - 1] = True
-                cache = out.past_key_values
-                cache.batch_repeat_interleave(k)
-                m2 = torch.cat(
-                    [mask.repeat_interleave(k, dim=0), torch.ones((b * k, rest), dtype=torch.long)], dim=1
-                )
-                pos2 = pos[:, -1:].repeat_interleave(k, dim=0) + torch.arange(1, rest + 1)
-                out2 = self.model(
-                    input_ids=cont.to(device),
-                    attention_mask=m2.to(device),
-                    position_ids=pos2.to(device),
-                    past_key_values=cache,
-                    use_cache=True,
-                )
-                # log p(target) = logit(target) - logsumexp(logits): no second vocabulary-sized copy
-                logits = out2.logits.float()
-                tgt = targets.to(logits.device).unsqueeze(-1)
-                tok_lp = (
-                    logits.gather(-1, tgt).squeeze(-1) - torch.logsumexp(logits, dim=-1)
-                ).cpu()  # (b*k, rest)
-                score = score + (tok_lp * tgt_mask).sum(-1).view(b, k)
-            result[start : start + b] = score.numpy()
-        return result
+            # log p(target) = logit(target) - logsumexp(logits): no second vocabulary-sized copy
+            logits = out2.logits.float()
+            tgt = targets.to(logits.device).unsqueeze(-1)
+            tok_lp = (
+                logits.gather(-1, tgt).squeeze(-1) - torch.logsumexp(logits, dim=-1)
+            ).cpu()  # (b*k, rest)
+            score = score + (tok_lp * tgt_mask).sum(-1).view(b, k)
+        return score.numpy()
 
     @torch.inference_mode()
     def generate(

@@ -176,7 +176,7 @@ def test_team_push_then_pull_on_a_fresh_clone_reruns_nothing(
 ) -> None:
     """The team workflow (docs/team.md): whoever ran the pipeline commits dvc.lock and the git-tracked metrics and
     pushes DVC's cache with its run cache to a shared remote (here a local folder); a teammate clones, pulls, and
-    `dvc repro` runs nothing, with every output byte-identical."""
+    `dvc repro` runs nothing but the seconds-long check stage, with every output byte-identical."""
     t0 = time.time()
     remote = tmp_path / "remote"
     # a commit of the finished run on a branch of its own, leaving repro_dir's HEAD and work tree as they are
@@ -205,7 +205,8 @@ def test_team_push_then_pull_on_a_fresh_clone_reruns_nothing(
     run(["dvc", "pull", "--run-cache", "-r", "shared"], clone)
     pulled = time.time() - t1
     out = run(["dvc", "repro"], clone)
-    assert "Running stage" not in out, out
+    # only the check stage runs (seconds): its outputs are in neither git nor DVC, so every clone writes its own
+    assert re.findall(r"Running stage '([^']+)'", out) == ["check"], out
     assert "Data and pipelines are up to date" in run(["dvc", "status"], clone)
     compared = 0
     for sub in ("models/adapters", "data/processed", "data/interim", "metrics", "reports"):
@@ -218,7 +219,7 @@ def test_team_push_then_pull_on_a_fresh_clone_reruns_nothing(
         "A teammate's fresh clone",
         "commit dvc.lock and metrics; `dvc push --run-cache` to a local-folder remote; `git clone`, `dvc pull "
         "--run-cache`, `dvc repro` in the clone",
-        "no stage ran; every output byte-identical to the original's",
+        "no stage ran but the check (seconds); every output byte-identical to the original's",
         files_compared=compared,
         push_seconds=f"{pushed:.0f}",
         pull_seconds=f"{pulled:.0f}",
@@ -272,6 +273,59 @@ def test_params_typo_under_make_repro_changes_nothing(repro_dir: Path, fault_rec
         "exit non-zero at `politune check-params`, naming the key; no stage ran; every output, metric and "
         "dvc.lock byte-identical",
         files_compared=len(after),
+    )
+
+
+@pytest.mark.faults
+def test_exp_run_with_a_bad_value_or_key_changes_nothing(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
+    """`dvc exp run -S` with a bad value, or an added misspelt key, stops at the check stage (which every stage
+    depends on) before DVC removes any output: every output, metric (`cache: false` ones included), timing and
+    dvc.lock stays byte-identical. A misspelt key without `+` DVC refuses itself, before running anything."""
+    import hashlib
+
+    def digests() -> dict[str, str]:
+        files = [repro_dir / "dvc.lock"] + [
+            f
+            for sub in ("data", "models", "metrics", "reports", "timings")
+            for f in (repro_dir / sub).rglob("*")
+        ]
+        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+    params = repro_dir / "params.yaml"
+    good = params.read_text()
+    before = digests()
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    said = []
+    for setting, named in (
+        ("train.epochs=-1", "train.epochs"),
+        ("+train.lerning_rate=0.1", "train.lerning_rate: unknown key"),
+        ("train.lerning_rate=0.1", "lerning_rate"),
+    ):
+        try:
+            p = subprocess.run(
+                ["dvc", "exp", "run", "-S", setting],
+                cwd=repro_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+        finally:
+            params.write_text(good)  # `dvc exp run -S` leaves its value in params.yaml
+        out = p.stdout + p.stderr
+        assert named in out, out
+        assert not re.findall(r"Running stage '(?!check')", out), out
+        assert p.returncode != 0 or "Key 'lerning_rate' is not in struct" in out, out
+        assert digests() == before, setting
+        said.append(setting)
+    fault_record(
+        "A bad value in an experiment",
+        "`dvc exp run -S train.epochs=-1`, `-S +train.lerning_rate=0.1` and `-S train.lerning_rate=0.1` on a "
+        "finished run",
+        "stopped at the check stage (or by DVC, for the key without `+`) naming the key; no other stage ran; "
+        "every output, metric, timing and dvc.lock byte-identical",
+        settings=len(said),
+        files_compared=len(before),
     )
 
 

@@ -261,3 +261,33 @@ def test_make_worker_transformers_orders_by_length_and_scores_on_the_tiny_model(
     for g, r in zip(got, ref, strict=True):
         assert g == pytest.approx(r, abs=1e-5)
     assert make_worker(_params(batch_size=4, max_post_chars=100), ps)[2] != ctx  # the prompt changed
+
+
+def test_warm_and_cold_cache_and_other_post_sets_give_identical_annotations(
+    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A post's annotation does not depend on the posts annotated with it or on the cache: the same passages
+    annotated cold in one post set, cold in another (other batches, other chunks), and warm from the first
+    set's cache are bitwise identical, so relevance decisions (and the pairs built from them) are too."""
+    p = _params(batch_size=4, chunk_size=4)
+    shutil.copytree(tiny_model_dir, tmp_path / "models" / "base" / p.annotate.model)
+    monkeypatch.chdir(tmp_path)
+    words = ["taxes", "wages", "unions", "rent", "billionaires", "Medicare", "border", "jobs"]
+    every = [{"text": " ".join(words[: 1 + i % 8]) + ("!" if i % 3 else ".") + str(i)} for i in range(21)]
+    first, second = every[:13], every[6:]  # 7 posts in common, among other neighbours
+
+    def annotate(ps: list[dict[str, Any]], folder: str) -> dict[str, dict[str, Any]]:
+        work, order, ctx = make_worker(p, ps)
+        values, _ = annotate_cached(RowCache(tmp_path / folder, ctx), ps, work, order, p.annotate.chunk_size)
+        return {x["text"]: v for x, v in zip(ps, values, strict=True)}
+
+    cold_first = annotate(first, "cache-a")
+    cold_second = annotate(second, "cache-b")
+    warm_second = annotate(second, "cache-a")  # 7 of its posts come from the first set's cache
+    shared = [x["text"] for x in every[6:13]]
+    assert [cold_first[t] for t in shared] == [cold_second[t] for t in shared]
+    assert warm_second == cold_second
+    threshold = sorted(v["relevance"] for v in cold_second.values())[len(cold_second) // 2]
+    assert {t for t, v in warm_second.items() if v["relevance"] >= threshold} == {
+        t for t, v in cold_second.items() if v["relevance"] >= threshold
+    }

@@ -148,3 +148,77 @@ def test_vllm_fit_cuts_the_post_to_the_token_budget(tiny_model_dir: Path) -> Non
     assert len(render_chat(b.tok, cut)) <= full - 30 and b.stats["truncated"] == 1
     text = cut[0]["content"]
     assert text.startswith("Read this.\n<post>\n") and text.endswith("\n</post>\nIs the author a liberal?")
+
+
+def _wider_model(tiny_model_dir: Path) -> object:
+    """A model with the tiny tokenizer and wider layers (256 / 768: matrix products big enough for BLAS to choose
+    its kernel by shape, as it does for SmolLM2)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    tok = load_tokenizer(tiny_model_dir)
+    torch.manual_seed(1)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=256,
+        intermediate_size=768,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=1024,
+        pad_token_id=tok.pad_token_id,
+        eos_token_id=tok.eos_token_id,
+        tie_word_embeddings=True,
+    )
+    return LlamaForCausalLM(cfg).eval()
+
+
+def test_batch_invariant_scores_do_not_depend_on_the_batch(tiny_model_dir: Path) -> None:
+    """Batch-invariant scoring (politune.llm.invariant): a post's label log-probabilities are bitwise the same
+    scored alone, in batches of 3 or 16, or among another set of posts in another order; the linear layers are
+    restored afterwards."""
+    import torch
+
+    from politune.annotate import LABELS, annotate_posts, build_prompt, template_prefix_len
+
+    model, tok = _wider_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
+    words = ["taxes", "wages", "unions", "rent", "billionaires", "Medicare", "border", "jobs"]
+    texts = [" ".join(words[: 1 + i % 8]) + ("!" if i % 3 else ".") for i in range(30)]
+    shared = template_prefix_len(tok, 600)
+
+    def scores(batch_size: int, which: list[int]) -> np.ndarray:
+        be = TransformersBackend(
+            model, tok, batch_size=batch_size, progress=False, shared_prefix_len=shared, batch_invariant=True
+        )
+        return be.option_logprobs([build_prompt(texts[i], 600) for i in which], list(LABELS))
+
+    every = list(range(len(texts)))
+    a = scores(16, every)
+    assert np.array_equal(a, scores(3, every))
+    other = every[::-1][::2]  # half of the posts, in reverse order: other batches
+    assert np.array_equal(a[other], scores(16, other))
+    for i in (0, 7, 29):
+        assert np.array_equal(a[[i]], scores(16, [i]))
+    assert all("forward" not in vars(m) for m in model.modules() if type(m) is torch.nn.Linear)
+    # the annotations (calibrated probabilities) follow
+    be = TransformersBackend(
+        model, tok, batch_size=5, progress=False, shared_prefix_len=shared, batch_invariant=True
+    )
+    whole = annotate_posts(be, [{"text": t} for t in texts], 600)
+    part = annotate_posts(be, [{"text": texts[i]} for i in other], 600)
+    assert [whole[i] for i in other] == part
+
+
+def test_tiled_linear_equals_linear_up_to_rounding_and_keeps_shapes() -> None:
+    import torch
+
+    from politune.llm.invariant import TILE, equal_length_batches, tiled_linear
+
+    torch.manual_seed(0)
+    w, b = torch.randn(48, 40), torch.randn(48)
+    for rows in (1, TILE - 1, TILE, 2 * TILE + 3):
+        x = torch.randn(2, rows, 40)
+        y = tiled_linear(x, w, b)
+        assert y.shape == (2, rows, 48)
+        torch.testing.assert_close(y, torch.nn.functional.linear(x, w, b), rtol=1e-5, atol=1e-5)
+    assert equal_length_batches([5, 3, 5, 5, 3], 2) == [[1, 4], [0, 2], [3]]
