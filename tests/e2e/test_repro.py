@@ -353,6 +353,7 @@ def test_train_param_change_reruns_only_downstream(short_experiment: tuple[str, 
     out = short_experiment[1]
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
     assert ran == [
+        "check",  # params.yaml changed: the preflight runs first (seconds), its outputs unchanged
         "evaluate@smollm2-135m-left",
         "evaluate@smollm2-135m-right",
         "evaluate@smollm2-135m-shuffled",
@@ -515,7 +516,7 @@ def test_synthesis_mode_switch_reruns_synthesize(repro_dir: Path) -> None:
         repro_dir,
     )
     ran = sorted(set(re.findall(r"Running stage '([^']+)'", out)))
-    assert ran == ["synthesize"], out
+    assert ran == ["check", "synthesize"], out  # the preflight, then the one stage asked for
     m = json.loads((repro_dir / "metrics" / "synthesize.json").read_text())
     t = json.loads(
         (repro_dir / "timings" / "synthesize.json").read_text()
