@@ -40,7 +40,9 @@ def stages_of(lock: dict[str, Any], group: str) -> list[str]:
     return sorted(s for s in lock["stages"] if s == group or s.startswith(group + "@"))
 
 
-def compare(ref: dict[str, Any], new: dict[str, Any], modified: set[str]) -> tuple[list[str], str | None]:
+def compare(
+    ref: dict[str, Any], new: dict[str, Any], modified: dict[str, set[str]]
+) -> tuple[list[str], str | None]:
     """(lines saying what matched or was skipped, the first difference or None)."""
     lines: list[str] = []
     numerics_ref, numerics_new = outs(ref, "check").get(NUMERICS), outs(new, "check").get(NUMERICS)
@@ -58,22 +60,25 @@ def compare(ref: dict[str, Any], new: dict[str, Any], modified: set[str]) -> tup
                 got = outs(new, stage).get(path)
                 if got != md5:
                     return lines, f"{stage}: {path} differs from the reference (md5 {got}, reference {md5})"
-                if stage in modified:
-                    return lines, f"{stage}: {path} was changed after the stage ran (`dvc status` {stage})"
+                if path in modified.get(stage, set()):
+                    return lines, f"{stage}: {path} was changed after the stage ran (`dvc status {stage}`)"
             lines.append(f"{stage}: {len(outs(ref, stage))} output(s) identical")
     return lines, None
 
 
-def modified_stages(root: Path) -> set[str]:
-    """Stages whose outputs in the workspace differ from what dvc.lock records."""
+def modified_outputs(root: Path) -> dict[str, set[str]]:
+    """Per stage, the outputs in the workspace that differ from what dvc.lock records (`dvc status`)."""
     p = subprocess.run(["dvc", "status", "--json"], cwd=root, capture_output=True, text=True, check=False)
     try:
         status = json.loads(p.stdout or "{}")
     except json.JSONDecodeError:
-        return set()
-    return {
-        s for s, changes in status.items() if any("changed outs" in c for c in changes if isinstance(c, dict))
-    }
+        return {}
+    out: dict[str, set[str]] = {}
+    for stage, changes in status.items():
+        for change in changes:
+            if isinstance(change, dict) and isinstance(change.get("changed outs"), dict):
+                out.setdefault(stage, set()).update(change["changed outs"])
+    return out
 
 
 @click.command()
@@ -88,7 +93,7 @@ def main(ref: str | None, root: Path) -> None:
         ).stdout
         ref_lock = yaml.safe_load(text)
     new_lock = yaml.safe_load((root / "dvc.lock").read_text(encoding="utf-8"))
-    lines, problem = compare(ref_lock, new_lock, modified_stages(root))
+    lines, problem = compare(ref_lock, new_lock, modified_outputs(root))
     for line in lines:
         click.echo(line)
     if problem:

@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,9 +43,8 @@ DPO_PAIRS = [
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    import torch
     from tokenizers import ByteLevelBPETokenizer
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     out = tmp_path_factory.mktemp("tiny-base")
     bpe = ByteLevelBPETokenizer()
@@ -58,22 +58,33 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         tokenizer_object=bpe._tokenizer, eos_token="<|im_end|>", pad_token="<|endoftext|>", bos_token=None
     )
     tok.chat_template = CHATML
-    torch.manual_seed(0)
+    tiny_llama(tok, seed=0).save_pretrained(out, safe_serialization=True)
+    tok.save_pretrained(out)
+    return out
+
+
+def tiny_llama(
+    tok: object, seed: int, hidden: int = 32, intermediate: int = 64, max_positions: int = 512
+) -> Any:
+    """A 2-layer Llama with `tok`'s vocabulary, its weights drawn from `seed` (the tiny model's config; wider
+    layers where a test needs BLAS to pick kernels by shape, as it does for SmolLM2)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    torch.manual_seed(seed)
     cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=32,
-        intermediate_size=64,
+        vocab_size=len(tok),  # type: ignore[arg-type]
+        hidden_size=hidden,
+        intermediate_size=intermediate,
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=512,
-        pad_token_id=tok.pad_token_id,
-        eos_token_id=tok.eos_token_id,
+        max_position_embeddings=max_positions,
+        pad_token_id=tok.pad_token_id,  # type: ignore[attr-defined]
+        eos_token_id=tok.eos_token_id,  # type: ignore[attr-defined]
         tie_word_embeddings=True,
     )
-    LlamaForCausalLM(cfg).save_pretrained(out, safe_serialization=True)
-    tok.save_pretrained(out)
-    return out
+    return LlamaForCausalLM(cfg)
 
 
 @pytest.fixture()

@@ -227,28 +227,28 @@ def test_team_push_then_pull_on_a_fresh_clone_reruns_nothing(
     )
 
 
+def _digests(root: Path) -> dict[str, str]:
+    """sha256 of dvc.lock and of every file under data, models, metrics, reports and timings."""
+    import hashlib
+
+    files = [root / "dvc.lock"] + [
+        f for sub in ("data", "models", "metrics", "reports", "timings") for f in (root / sub).rglob("*")
+    ]
+    return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
+
+
 @pytest.mark.faults
 def test_params_typo_under_make_repro_changes_nothing(repro_dir: Path, fault_record) -> None:  # noqa: ANN001
     """The documented command checks params before DVC touches an output: with a misspelt key, `make repro` stops
     at `politune check-params` (exit 2, naming the key) and every output, metric and dvc.lock stay byte-identical.
     (Plain `dvc repro` would first delete the outputs of the stage that reads the bad section.)"""
-    import hashlib
-
     import yaml
-
-    def digests() -> dict[str, str]:
-        files = [repro_dir / "dvc.lock"] + [
-            f
-            for sub in ("data", "models", "metrics", "reports", "timings")
-            for f in (repro_dir / sub).rglob("*")
-        ]
-        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
 
     params = repro_dir / "params.yaml"
     good = params.read_text()
     typo = yaml.safe_load(good)
     typo["train"]["lerning_rate"] = typo["train"]["lr"]
-    before = digests()
+    before = _digests(repro_dir)
     params.write_text(yaml.safe_dump(typo, sort_keys=False))
     try:
         venv = Path(sys.executable).parent.parent
@@ -265,7 +265,7 @@ def test_params_typo_under_make_repro_changes_nothing(repro_dir: Path, fault_rec
     assert p.returncode != 0, p.stdout
     assert "train.lerning_rate: unknown key" in p.stderr, p.stdout + p.stderr
     assert "Running stage" not in p.stdout
-    after = digests()
+    after = _digests(repro_dir)
     assert after == before
     fault_record(
         "A typo in params.yaml",
@@ -281,19 +281,9 @@ def test_exp_run_with_a_bad_value_or_key_changes_nothing(repro_dir: Path, fault_
     """`dvc exp run -S` with a bad value, or an added misspelt key, stops at the check stage (which every stage
     depends on) before DVC removes any output: every output, metric (`cache: false` ones included), timing and
     dvc.lock stays byte-identical. A misspelt key without `+` DVC refuses itself, before running anything."""
-    import hashlib
-
-    def digests() -> dict[str, str]:
-        files = [repro_dir / "dvc.lock"] + [
-            f
-            for sub in ("data", "models", "metrics", "reports", "timings")
-            for f in (repro_dir / sub).rglob("*")
-        ]
-        return {str(f): hashlib.sha256(f.read_bytes()).hexdigest() for f in files if f.is_file()}
-
     params = repro_dir / "params.yaml"
     good = params.read_text()
-    before = digests()
+    before = _digests(repro_dir)
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     said = []
     for setting, named in (
@@ -316,7 +306,7 @@ def test_exp_run_with_a_bad_value_or_key_changes_nothing(repro_dir: Path, fault_
         assert named in out, out
         assert not re.findall(r"Running stage '(?!check')", out), out
         assert p.returncode != 0 or "Key 'lerning_rate' is not in struct" in out, out
-        assert digests() == before, setting
+        assert _digests(repro_dir) == before, setting
         said.append(setting)
     fault_record(
         "A bad value in an experiment",

@@ -151,26 +151,13 @@ def test_vllm_fit_cuts_the_post_to_the_token_budget(tiny_model_dir: Path) -> Non
 
 
 def _wider_model(tiny_model_dir: Path) -> object:
-    """A model with the tiny tokenizer and wider layers (256 / 768: matrix products big enough for BLAS to choose
-    its kernel by shape, as it does for SmolLM2)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM
+    """The tiny tokenizer with wider layers (256 / 768): matrix products big enough for BLAS to choose its kernel
+    by shape, as it does for SmolLM2."""
+    from conftest import tiny_llama
 
-    tok = load_tokenizer(tiny_model_dir)
-    torch.manual_seed(1)
-    cfg = LlamaConfig(
-        vocab_size=len(tok),
-        hidden_size=256,
-        intermediate_size=768,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        pad_token_id=tok.pad_token_id,
-        eos_token_id=tok.eos_token_id,
-        tie_word_embeddings=True,
-    )
-    return LlamaForCausalLM(cfg).eval()
+    return tiny_llama(
+        load_tokenizer(tiny_model_dir), seed=1, hidden=256, intermediate=768, max_positions=1024
+    ).eval()
 
 
 def test_batch_invariant_scores_do_not_depend_on_the_batch(tiny_model_dir: Path) -> None:
