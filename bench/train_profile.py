@@ -81,7 +81,8 @@ def main(pairs: str, base: str, steps: int, before: bool, json_out: str | None) 
     from train_speed import make_trainer  # bench/ is on sys.path when run as a script
 
     from politune.frozen_prefix import reuse_frozen_prefix
-    from politune.models import cpu_description, load_model, load_tokenizer, resolve_dtype
+    from politune.models import load_model, load_tokenizer, resolve_dtype
+    from politune.numerics import cpu_description
     from politune.params import load_params
     from politune.train import completion_only_lm_head
 

@@ -223,7 +223,8 @@ def main(
 ) -> None:
     import torch
 
-    from politune.models import cpu_description, load_tokenizer, resolve_dtype
+    from politune.models import load_tokenizer, resolve_dtype
+    from politune.numerics import cpu_description
 
     with open(pairs, encoding="utf-8") as f:
         rows = [json.loads(line) for line in f][: steps * batch_size]

@@ -90,13 +90,14 @@ def annotate_posts(
 PROBE_POSTS = ("alpha", " Beta", "\nGamma", "9 delta", "<epsilon", "“zeta”", "N/A")
 
 
-def template_prefix_len(tokenizer: Any, max_chars: int) -> int:
-    """The number of prompt tokens that come from the template alone (chat template, instructions, up to the
-    post): the common prefix of the prompts for PROBE_POSTS. It depends on the tokenizer and the template, not on
-    the posts being scored, so every post set shares the same prefix pass."""
+def template_prefix(tokenizer: Any, max_chars: int) -> list[int]:
+    """The prompt tokens that come from the template alone (chat template, instructions, up to the post): the
+    common prefix of the prompts for PROBE_POSTS. It depends on the tokenizer and the template, not on the posts
+    being scored, so every post set shares the same prefix pass."""
     from politune.llm.transformers_backend import _common_prefix_len, render_chat
 
-    return _common_prefix_len([render_chat(tokenizer, build_prompt(t, max_chars)) for t in PROBE_POSTS])
+    rendered = [render_chat(tokenizer, build_prompt(t, max_chars)) for t in PROBE_POSTS]
+    return rendered[0][: _common_prefix_len(rendered)]
 
 
 def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) -> tuple[list[int], int]:
@@ -110,8 +111,8 @@ def scoring_plan(tokenizer: Any, posts: list[dict[str, Any]], max_chars: int) ->
 
     rendered = [render_chat(tokenizer, build_prompt(p["text"], max_chars)) for p in posts]
     order = sorted(range(len(posts)), key=lambda i: len(rendered[i]))
-    shared = template_prefix_len(tokenizer, max_chars)
-    head = render_chat(tokenizer, build_prompt(PROBE_POSTS[0], max_chars))[:shared]
+    head = template_prefix(tokenizer, max_chars)
+    shared = len(head)
     odd = [i for i, r in enumerate(rendered) if r[:shared] != head or len(r) <= shared]
     if odd:  # the backend then shares a shorter prefix: still correct, but scores depend on the post set
         log.warning(

@@ -16,12 +16,11 @@ import importlib.metadata
 import importlib.util
 import json
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
 from politune.embedded import EMBEDDED
-from politune.numerics import cpu_description  # noqa: F401  (re-exported: scripts, docs)
+from politune.numerics import cpu_flags
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +46,7 @@ def cpu_has_native_bf16() -> bool:
     """True when the CPU computes bfloat16 natively (AVX-512 BF16 or AMX). Measured with torch 2.13: 1024^2
     matmuls ran 387 GFLOP/s in bfloat16 vs 178 in float32 on such a CPU, but 0.9 vs 109 on an AVX2-only one,
     where bfloat16 is emulated: about 100x slower (docs/speed.md)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return re.search(r"\b(avx512_bf16|amx_bf16)\b", flags) is not None
+    return bool({"avx512_bf16", "amx_bf16"} & set(cpu_flags()))
 
 
 def resolve_dtype(name: str) -> str:

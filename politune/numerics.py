@@ -26,14 +26,22 @@ from typing import Any
 VECTOR_FLAGS = ("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "amx_bf16", "amx_tile")
 
 
-def cpu_flags() -> list[str]:
-    """The vector extensions this CPU reports (of VECTOR_FLAGS), from /proc/cpuinfo (empty where there is none)."""
+def _cpuinfo() -> tuple[str, list[str], int] | None:
+    """(model name, flags, logical CPUs) from /proc/cpuinfo, or None where there is none."""
     try:
         info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
     except OSError:
-        return []
-    flags = next((ln.split(":", 1)[1].split() for ln in info.splitlines() if ln.startswith("flags")), [])
-    return [f for f in VECTOR_FLAGS if f in flags]
+        return None
+    lines = info.splitlines()
+    name = next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith("model name")), "?")
+    flags = next((ln.split(":", 1)[1].split() for ln in lines if ln.startswith("flags")), [])
+    return name, flags, sum(ln.startswith("processor") for ln in lines)
+
+
+def cpu_flags() -> list[str]:
+    """The vector extensions this CPU reports (of VECTOR_FLAGS), from /proc/cpuinfo (empty where there is none)."""
+    info = _cpuinfo()
+    return [f for f in VECTOR_FLAGS if info and f in info[1]]
 
 
 def _probe_digest() -> str:
@@ -91,19 +99,16 @@ def fingerprint() -> dict[str, Any]:
 def cpu_description() -> str:
     """'<model name>, <kind>, <n> logical CPUs' from /proc/cpuinfo; kind = AMX/AVX-512 BF16, AVX-512, AVX2 or no
     AVX2 (what decides the speed of training and scoring here, docs/speed.md)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    info = _cpuinfo()
+    if info is None:
         return platform.processor() or "unknown CPU"
-    lines = info.splitlines()
-    name = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "?")
-    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    name, flags, n = info
     kind = (
         "AMX/AVX-512 BF16"
         if "amx_bf16" in flags or "avx512_bf16" in flags
         else ("AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2")
     )
-    return f"{name}, {kind}, {sum(line.startswith('processor') for line in lines)} logical CPUs"
+    return f"{name}, {kind}, {n} logical CPUs"
 
 
 def environment(dtype: str | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from politune.models import cpu_description
+from politune.numerics import cpu_description
 
 
 def stage_name(path: Path, root: Path) -> str:

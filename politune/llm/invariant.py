@@ -85,37 +85,32 @@ def rows_are_position_invariant(
     return _CHECKED[key]
 
 
+def _tiled_layers(model: Any) -> list[tuple[torch.nn.Linear, int]]:
+    """Every torch.nn.Linear of `model` (LoRA layers' inner ones too) with its tile: HEAD_TILE for the vocabulary
+    projection, TILE for the rest."""
+    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    return [(m, HEAD_TILE if m is head else TILE) for m in model.modules() if type(m) is torch.nn.Linear]
+
+
 def tiling_holds(model: Any) -> bool:
     """Whether every linear layer of `model` can be tiled batch-invariantly on this machine."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
     shapes = {
-        (
-            m.in_features,
-            m.out_features,
-            HEAD_TILE if m is head else TILE,
-            m.weight.dtype,
-            str(m.weight.device),
-        )
-        for m in model.modules()
-        if type(m) is torch.nn.Linear
+        (m.in_features, m.out_features, tile, m.weight.dtype, str(m.weight.device))
+        for m, tile in _tiled_layers(model)
     }
     return all(rows_are_position_invariant(*shape) for shape in shapes)
 
 
 @contextmanager
 def batch_invariant_linears(model: Any) -> Iterator[None]:
-    """Within the block, every torch.nn.Linear of `model` (LoRA layers' inner ones too) multiplies in fixed tiles."""
-    head = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
-    patched = []
-    for module in model.modules():
-        if type(module) is torch.nn.Linear:
-            tile = HEAD_TILE if module is head else TILE
-            vars(module)["forward"] = _TiledForward(module, tile)  # an instance attribute shadows the class's
-            patched.append(module)
+    """Within the block, every linear layer of `model` multiplies in fixed tiles (_tiled_layers)."""
+    patched = _tiled_layers(model)
+    for module, tile in patched:
+        vars(module)["forward"] = _TiledForward(module, tile)  # an instance attribute shadows the class's
     try:
         yield
     finally:
-        for module in patched:
+        for module, _ in patched:
             vars(module).pop("forward", None)  # the class's forward again
 
 

@@ -166,12 +166,12 @@ def test_batch_invariant_scores_do_not_depend_on_the_batch(tiny_model_dir: Path)
     restored afterwards."""
     import torch
 
-    from politune.annotate import LABELS, annotate_posts, build_prompt, template_prefix_len
+    from politune.annotate import LABELS, annotate_posts, build_prompt, template_prefix
 
     model, tok = _wider_model(tiny_model_dir), load_tokenizer(tiny_model_dir)
     words = ["taxes", "wages", "unions", "rent", "billionaires", "Medicare", "border", "jobs"]
     texts = [" ".join(words[: 1 + i % 8]) + ("!" if i % 3 else ".") for i in range(30)]
-    shared = template_prefix_len(tok, 600)
+    shared = len(template_prefix(tok, 600))
 
     def scores(batch_size: int, which: list[int]) -> np.ndarray:
         be = TransformersBackend(
